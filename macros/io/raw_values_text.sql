@@ -1,0 +1,17 @@
+{#
+    One text value showing a raw row for the quarantine ("col=value | ...").
+    Columns in `masked` (PII) show only whether they were present.
+#}
+{% macro raw_values_text(table_name, masked=[]) %}
+    {%- set parts = [] -%}
+    {%- for column in raw_contract_columns(table_name) -%}
+        {%- if column in masked -%}
+            {%- set value = "case when " ~ column ~ " is null then '' else '<redacted>' end" -%}
+        {%- else -%}
+            {%- set value = "coalesce(" ~ column ~ ", '')" -%}
+        {%- endif -%}
+        {%- do parts.append("'" ~ (' | ' if not loop.first else '') ~ column ~ "='") -%}
+        {%- do parts.append(value) -%}
+    {%- endfor -%}
+    {{ return(dbt.concat(parts)) }}
+{% endmacro %}

@@ -1,0 +1,64 @@
+{#
+    A relation (or table expression) yielding one raw contract table with every
+    contract column as text, plus _source_file and _source_row (null where the
+    engine cannot tell).
+#}
+{% macro read_raw(table_name) %}
+    {#- always register the source, so lineage and docs show it -#}
+    {%- set source_relation = source('shop', table_name) -%}
+    {{ return(adapter.dispatch('read_raw', 'customer_segmentation')(
+        table_name, source_relation)) }}
+{% endmacro %}
+
+{% macro default__read_raw(table_name, source_relation) %}
+    (
+        select
+            {%- for column in raw_contract_columns(table_name) %}
+            cast({{ column }} as {{ dbt.type_string() }}) as {{ column }},
+            {%- endfor %}
+            cast('{{ source_relation }}' as {{ dbt.type_string() }})
+                as _source_file,
+            cast(null as {{ dbt.type_bigint() }}) as _source_row
+        from {{ source_relation }}
+    )
+{% endmacro %}
+
+{% macro duckdb__read_raw(table_name, source_relation) %}
+    {%- set raw_format = var_choice('raw_format', ['csv', 'parquet']) -%}
+    {%- set raw_path = var('raw_path') | string | trim -%}
+    {%- if raw_path == '' or "'" in raw_path -%}
+        {{ exceptions.raise_compiler_error(
+            "var 'raw_path' must be a directory path without quotes, got '"
+            ~ raw_path ~ "'") }}
+    {%- endif -%}
+    {%- set file_path = raw_path.rstrip('/') ~ '/' ~ table_name ~ '.' ~ raw_format -%}
+    {%- set columns = raw_contract_columns(table_name) -%}
+    {#- columns are selected by header name; a missing one fails with its name -#}
+    {%- if raw_format == 'csv' -%}
+        {%- set reader -%}
+            read_csv(
+                '{{ file_path }}',
+                header = true,
+                all_varchar = true,
+                filename = true
+            )
+        {%- endset -%}
+        {%- set row_expr = 'cast(null as bigint)' -%}
+    {%- else -%}
+        {%- set reader -%}
+            read_parquet(
+                '{{ file_path }}', filename = true, file_row_number = true
+            )
+        {%- endset -%}
+        {%- set row_expr = 'file_row_number + 1' -%}
+    {%- endif %}
+    (
+        select
+            {%- for column in columns %}
+            nullif(cast({{ column }} as varchar), '') as {{ column }},
+            {%- endfor %}
+            filename as _source_file,
+            {{ row_expr }} as _source_row
+        from {{ reader }}
+    )
+{% endmacro %}
