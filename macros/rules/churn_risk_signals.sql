@@ -1,0 +1,26 @@
+{#
+    The churn early-warning signals as (code, boolean SQL over customer_features
+    columns), thresholds from vars. Order here is the order of churn_risk_reasons.
+#}
+{% macro churn_risk_signals() %}
+    {%- set overdue_factor = var_number('churn_overdue_factor', 0) -%}
+    {%- set single_days = var_number('churn_single_purchase_overdue_days', 0, integer=true) -%}
+    {%- set visit_ratio = var_number('churn_visit_drop_ratio', 0, 1) -%}
+    {%- set visit_min = var_number('churn_visit_min_previous', 1, integer=true) -%}
+    {%- set complaints_min = var_number('churn_complaints_threshold', 1, integer=true) -%}
+    {%- set spend_ratio = var_number('churn_spend_drop_ratio', 0, 1) -%}
+    {%- set signals = [
+        ('overdue',
+            '(purchase_days >= 2 and recency_days > ' ~ overdue_factor
+            ~ ' * mean_purchase_gap_days) or (purchase_days = 1 and recency_days > '
+            ~ single_days ~ ')'),
+        ('falling_visits',
+            'visits_previous_60_days >= ' ~ visit_min
+            ~ ' and 2 * visits_last_30_days < ' ~ visit_ratio ~ ' * visits_previous_60_days'),
+        ('recent_complaints', 'complaints_last_90_days >= ' ~ complaints_min),
+        ('falling_spend',
+            'spend_previous_90_days > 0 and spend_last_90_days < '
+            ~ spend_ratio ~ ' * spend_previous_90_days'),
+    ] -%}
+    {{ return(signals) }}
+{% endmacro %}

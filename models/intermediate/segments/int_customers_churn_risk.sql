@@ -1,0 +1,51 @@
+{#-
+    Churn early warning: each signal is a rule over customer_features (see
+    macro churn_risk_signals); churn_risk is high with at least
+    churn_high_min_signals signals, medium with one, low with none.
+-#}
+{%- set signals = churn_risk_signals() -%}
+{%- set high_min = var_number('churn_high_min_signals', 1, integer=true) %}
+
+with
+
+customer_features as (
+    select * from {{ ref('customer_features') }}
+),
+
+signals as (
+    select
+        customer_id,
+        {%- for code, condition in signals %}
+        case when {{ condition }} then 1 else 0 end as has_{{ code }}
+        {{- ',' if not loop.last }}
+        {%- endfor %}
+    from customer_features
+),
+
+counted as (
+    select
+        signals.*,
+        {%- for code, condition in signals %}
+        has_{{ code }}{{ ' +' if not loop.last }}
+        {%- endfor %} as churn_signal_count,
+        {{ dbt.concat(churn_reason_pieces(signals)) }} as reason_list
+    from signals
+),
+
+classified as (
+    select
+        customer_id,
+        churn_signal_count,
+        case
+            when churn_signal_count >= {{ high_min }} then 'high'
+            when churn_signal_count >= 1 then 'medium'
+            else 'low'
+        end as churn_risk,
+        case
+            when reason_list = '' then 'none'
+            else {{ dbt.right('reason_list', dbt.length('reason_list') ~ ' - 1') }}
+        end as churn_risk_reasons
+    from counted
+)
+
+select * from classified
