@@ -8,11 +8,11 @@ transactions as (
 
 as_of_date as (
     {%- if as_of_date is not none %}
-    select cast('{{ as_of_date }}' as date) as as_of_date
+        select cast('{{ as_of_date }}' as date) as as_of_date
     {%- else %}
-    {#- default: the business day of the latest valid transaction -#}
-    select max({{ to_business_date('transaction_at') }}) as as_of_date
-    from transactions
+        {#- default: the business day of the latest valid transaction -#}
+        select max({{ to_business_date('transaction_at') }}) as as_of_date
+        from transactions
     {%- endif %}
 )
 

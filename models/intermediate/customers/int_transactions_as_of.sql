@@ -45,10 +45,8 @@ converted as (
         case
             when within_as_of.currency = '{{ reporting_currency }}'
                 then within_as_of.amount
-            else cast(
-                within_as_of.amount * fx_rates_ranged.rate_to_reporting
-                as {{ type_money() }}
-            )
+            else {{ convert_amount(
+                'within_as_of.amount', 'fx_rates_ranged.rate_to_reporting') }}
         end as amount,
         within_as_of.days_before_as_of,
         within_as_of.is_purchase,

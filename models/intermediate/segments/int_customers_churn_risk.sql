@@ -4,7 +4,12 @@
     churn_high_min_signals signals, medium with one, low with none.
 -#}
 {%- set signals = churn_risk_signals() -%}
-{%- set high_min = var_number('churn_high_min_signals', 1, integer=true) %}
+{%- set high_min = var_number('churn_high_min_signals', 1, integer=true) -%}
+{%- set signal_count -%}
+    {%- for code, condition in signals -%}
+        has_{{ code }}{% if not loop.last %} + {% endif %}
+    {%- endfor -%}
+{%- endset %}
 
 with
 
@@ -14,20 +19,17 @@ customer_features as (
 
 signals as (
     select
-        customer_id,
-        {%- for code, condition in signals %}
-        case when {{ condition }} then 1 else 0 end as has_{{ code }}
-        {{- ',' if not loop.last }}
-        {%- endfor %}
+        {% for code, condition in signals %}
+            case when {{ condition }} then 1 else 0 end as has_{{ code }},
+        {% endfor %}
+        customer_id
     from customer_features
 ),
 
 counted as (
     select
         signals.*,
-        {%- for code, condition in signals %}
-        has_{{ code }}{{ ' +' if not loop.last }}
-        {%- endfor %} as churn_signal_count,
+        {{ signal_count }} as churn_signal_count,
         {{ dbt.concat(churn_reason_pieces(signals)) }} as reason_list
     from signals
 ),

@@ -1,3 +1,11 @@
+{#-
+    Recency, frequency and monetary scores 1..rfm_bins (best = rfm_bins) for
+    every buyer, by var rfm_method:
+    - cume_dist (default): ceil(bins * c / N), c = buyers whose value is no
+      better than this one's (ties included); integer arithmetic, tie-safe;
+    - ntile: ntile(bins) with a deterministic tie-break on customer_id;
+    - thresholds: fixed ranges from seed rfm_score_thresholds.
+-#}
 {%- set bins = var_number('rfm_bins', 2, 9, integer=true) -%}
 {%- set method = var_choice('rfm_method', ['cume_dist', 'ntile', 'thresholds']) -%}
 {%- set dimensions = rfm_dimensions() %}
@@ -8,93 +16,91 @@ customer_features as (
     select * from {{ ref('customer_features') }}
 ),
 
-rfm_score_thresholds as (
-    select * from {{ ref('rfm_score_thresholds') }}
-),
-
 buyers as (
     {#- only customers with at least one purchase are scored -#}
     select
-        customer_id,
-        {%- for dimension, measure, higher_is_better in dimensions %}
-        {{ measure }} as {{ dimension }}_value{{ ',' if not loop.last }}
-        {%- endfor %}
+        {% for dimension, measure, higher_is_better in dimensions %}
+            {{ measure }} as {{ dimension }}_value,
+        {% endfor %}
+        customer_id
     from customer_features
     where is_buyer
 ),
 
-{%- if method == 'cume_dist' %}
+{% if method == 'cume_dist' %}
 
-counted as (
-    select
-        buyers.*,
-        {%- for dimension, measure, higher_is_better in dimensions %}
-        {{ cume_count(dimension ~ '_value', higher_is_better) }}
-            as {{ dimension }}_cume_count,
-        {%- endfor %}
-        count(*) over () as scored_customers
-    from buyers
-),
+    counted as (
+        select
+            buyers.*,
+            {% for dimension, measure, higher_is_better in dimensions %}
+                {{ cume_count(dimension ~ '_value', higher_is_better) }}
+                    as {{ dimension }}_cume_count,
+            {% endfor %}
+            count(*) over () as scored_customers
+        from buyers
+    ),
 
-scored as (
-    select
-        customer_id,
-        {%- for dimension, measure, higher_is_better in dimensions %}
-        {{ dimension }}_value,
-        {%- endfor %}
-        {%- for dimension, measure, higher_is_better in dimensions %}
-        {{ score_from_cume_count(
-            dimension ~ '_cume_count', 'scored_customers', bins) }}
-            as {{ dimension }}_score{{ ',' if not loop.last }}
-        {%- endfor %}
-    from counted
-)
+    scored as (
+        select
+            {% for dimension, measure, higher_is_better in dimensions %}
+                {{ score_from_cume_count(
+                    dimension ~ '_cume_count', 'scored_customers', bins) }}
+                    as {{ dimension }}_score,
+                {{ dimension }}_value,
+            {% endfor %}
+            customer_id
+        from counted
+    ),
 
-{%- elif method == 'ntile' %}
+{% elif method == 'ntile' %}
 
-scored as (
-    {#- ntile with a deterministic tie-break on customer_id -#}
-    select
-        buyers.*,
-        {%- for dimension, measure, higher_is_better in dimensions %}
-        ntile({{ bins }}) over (
-            order by
-                {{ dimension }}_value {{ 'asc' if higher_is_better else 'desc' }},
-                customer_id
-        ) as {{ dimension }}_score{{ ',' if not loop.last }}
-        {%- endfor %}
-    from buyers
-)
+    scored as (
+        {#- ntile with a deterministic tie-break on customer_id -#}
+        select
+            {% for dimension, measure, higher_is_better in dimensions %}
+                ntile({{ bins }}) over (
+                    order by
+                        {{ dimension }}_value
+                        {{ 'asc' if higher_is_better else 'desc' }},
+                        customer_id asc
+                ) as {{ dimension }}_score,
+            {% endfor %}
+            buyers.*
+        from buyers
+    ),
 
-{%- else %}
+{% else %}
 
-scored as (
-    {#- fixed cut points: lower_bound <= value < upper_bound (null = open) -#}
-    select
-        buyers.*,
-        {%- for dimension, measure, higher_is_better in dimensions %}
-        {{ dimension }}_thresholds.score as {{ dimension }}_score
-        {{- ',' if not loop.last }}
-        {%- endfor %}
-    from buyers
-    {%- for dimension, measure, higher_is_better in dimensions %}
-    left join rfm_score_thresholds as {{ dimension }}_thresholds
-        on
-            {{ dimension }}_thresholds.dimension = '{{ dimension }}'
-            and (
-                {{ dimension }}_thresholds.lower_bound is null
-                or buyers.{{ dimension }}_value
-                >= {{ dimension }}_thresholds.lower_bound
-            )
-            and (
-                {{ dimension }}_thresholds.upper_bound is null
-                or buyers.{{ dimension }}_value
-                < {{ dimension }}_thresholds.upper_bound
-            )
-    {%- endfor %}
-)
+    rfm_score_thresholds as (
+        select * from {{ ref('rfm_score_thresholds') }}
+    ),
 
-{%- endif %},
+    scored as (
+        {#- fixed cut points: lower_bound <= value < upper_bound (null = open) -#}
+        select
+            {% for dimension, measure, higher_is_better in dimensions %}
+                {{ dimension }}_thresholds.score as {{ dimension }}_score,
+            {% endfor %}
+            buyers.*
+        from buyers
+        {% for dimension, measure, higher_is_better in dimensions %}
+            left join rfm_score_thresholds as {{ dimension }}_thresholds
+                on
+                    {{ dimension }}_thresholds.dimension = '{{ dimension }}'
+                    and (
+                        {{ dimension }}_thresholds.lower_bound is null
+                        or buyers.{{ dimension }}_value
+                        >= {{ dimension }}_thresholds.lower_bound
+                    )
+                    and (
+                        {{ dimension }}_thresholds.upper_bound is null
+                        or buyers.{{ dimension }}_value
+                        < {{ dimension }}_thresholds.upper_bound
+                    )
+        {% endfor %}
+    ),
+
+{% endif %}
 
 cells as (
     select

@@ -12,7 +12,23 @@
     'spend_growth_90_days', 'distinct_categories', 'referrals',
     'customer_age_days'
 ] -%}
-{%- set dimensions = ['contribution', 'activity', 'loyalty', 'potential'] %}
+{%- set dimensions = ['contribution', 'activity', 'loyalty', 'potential'] -%}
+{%- set percentile_columns = [] -%}
+{%- set component_weight_columns = {} -%}
+{%- set dimension_weight_columns = [] -%}
+{%- set dimension_score_columns = [] -%}
+{%- for measure in measures -%}
+    {%- do percentile_columns.append('percentiles.' ~ measure ~ '__percentile') -%}
+{%- endfor -%}
+{%- for dimension in dimensions -%}
+    {%- do component_weight_columns.update({dimension: []}) -%}
+    {%- for measure in measures -%}
+        {%- do component_weight_columns[dimension].append(
+            'component_weights.' ~ dimension ~ '__' ~ measure ~ '__weight') -%}
+    {%- endfor -%}
+    {%- do dimension_weight_columns.append('dimension_weights.' ~ dimension ~ '__weight') -%}
+    {%- do dimension_score_columns.append('dimension_scores.' ~ dimension ~ '_score') -%}
+{%- endfor %}
 
 with
 
@@ -29,33 +45,38 @@ value_score_weights as (
 ),
 
 component_weights as (
-    {#- one row: each measure's weight within its dimension and its direction -#}
+    {#- one row: each measure's weight in each dimension, and its direction -#}
     select
-        {%- for measure in measures %}
-        {%- for dimension in dimensions %}
-        coalesce(max(
-            case
-                when measure = '{{ measure }}' and dimension = '{{ dimension }}'
-                    then weight
-            end
-        ), 0) as {{ dimension }}__{{ measure }}__weight,
-        {%- endfor %}
-        coalesce(max(
-            case
-                when measure = '{{ measure }}' and not higher_is_better then -1
-            end
-        ), 1) as {{ measure }}__sign{{ ',' if not loop.last }}
-        {%- endfor %}
+        {% for measure in measures %}
+            {% for dimension in dimensions %}
+                coalesce(max(
+                    case
+                        when
+                            measure = '{{ measure }}'
+                            and dimension = '{{ dimension }}'
+                            then weight
+                    end
+                ), 0) as {{ dimension }}__{{ measure }}__weight,
+            {% endfor %}
+            coalesce(max(
+                case
+                    when measure = '{{ measure }}' and not higher_is_better
+                        then -1
+                end
+            ), 1) as {{ measure }}__sign,
+        {% endfor %}
+        count(*) as component_rows
     from value_score_components
 ),
 
 dimension_weights as (
     select
-        {%- for dimension in dimensions %}
-        coalesce(max(
-            case when dimension = '{{ dimension }}' then weight end
-        ), 0) as {{ dimension }}__weight{{ ',' if not loop.last }}
-        {%- endfor %}
+        {% for dimension in dimensions %}
+            coalesce(max(
+                case when dimension = '{{ dimension }}' then weight end
+            ), 0) as {{ dimension }}__weight,
+        {% endfor %}
+        count(*) as dimension_rows
     from value_score_weights
 ),
 
@@ -81,36 +102,24 @@ buyers as (
 
 percentiles as (
     select
-        buyers.customer_id,
-        {%- for measure in measures %}
-        {{ percent_rank_score(
-            'buyers.' ~ measure ~ ' * component_weights.' ~ measure ~ '__sign') }}
-            as {{ measure }}__percentile{{ ',' if not loop.last }}
-        {%- endfor %}
+        {% for measure in measures %}
+            {{ percent_rank_score(
+                'buyers.' ~ measure ~ ' * component_weights.' ~ measure ~ '__sign'
+            ) }} as {{ measure }}__percentile,
+        {% endfor %}
+        buyers.customer_id
     from buyers
     cross join component_weights
 ),
 
 dimension_scores as (
     select
-        percentiles.customer_id,
-        {%- for dimension in dimensions %}
-        round(
-            (
-                {%- for measure in measures %}
-                component_weights.{{ dimension }}__{{ measure }}__weight
-                * percentiles.{{ measure }}__percentile
-                {%- if not loop.last %} +{% endif %}
-                {%- endfor %}
-            )
-            / nullif(
-                {%- for measure in measures %}
-                component_weights.{{ dimension }}__{{ measure }}__weight
-                {%- if not loop.last %} +{% endif %}
-                {%- endfor %}, 0
-            ), 4
-        ) as {{ dimension }}_score{{ ',' if not loop.last }}
-        {%- endfor %}
+        {% for dimension in dimensions %}
+            {{ weighted_average(
+                component_weight_columns[dimension], percentile_columns) }}
+                as {{ dimension }}_score,
+        {% endfor %}
+        percentiles.customer_id
     from percentiles
     cross join component_weights
 ),
@@ -118,21 +127,8 @@ dimension_scores as (
 value_scores as (
     select
         dimension_scores.*,
-        round(
-            (
-                {%- for dimension in dimensions %}
-                dimension_weights.{{ dimension }}__weight
-                * dimension_scores.{{ dimension }}_score
-                {%- if not loop.last %} +{% endif %}
-                {%- endfor %}
-            )
-            / nullif(
-                {%- for dimension in dimensions %}
-                dimension_weights.{{ dimension }}__weight
-                {%- if not loop.last %} +{% endif %}
-                {%- endfor %}, 0
-            ), 4
-        ) as value_score
+        {{ weighted_average(dimension_weight_columns, dimension_score_columns) }}
+            as value_score
     from dimension_scores
     cross join dimension_weights
 )

@@ -57,13 +57,13 @@ matching_rules as (
                     and not customers.is_buyer
                 )
             )
-            {%- for dimension in ['contribution', 'activity', 'loyalty', 'potential'] %}
-            and (
-                value_tier_rules.min_{{ dimension }}_score is null
-                or customers.{{ dimension }}_score
-                >= value_tier_rules.min_{{ dimension }}_score
-            )
-            {%- endfor %}
+            {% for dimension in ['contribution', 'activity', 'loyalty', 'potential'] %}
+                and (
+                    value_tier_rules.min_{{ dimension }}_score is null
+                    or customers.{{ dimension }}_score
+                    >= value_tier_rules.min_{{ dimension }}_score
+                )
+            {% endfor %}
             and (
                 value_tier_rules.max_customer_age_days is null
                 or customers.customer_age_days

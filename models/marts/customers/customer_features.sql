@@ -1,3 +1,6 @@
+{%- set btyd_recency_days = days_between(
+    'first_purchase_date', 'last_purchase_date') %}
+
 with
 
 customers as (
@@ -132,9 +135,9 @@ features as (
         distinct_categories,
 
         ---------- days
-        {{ days_between('last_purchase_date', 'as_of_date') }} as recency_days,
-        {{ days_between('first_purchase_date', 'last_purchase_date') }}
-            as btyd_recency_days,
+        {{ days_between('last_purchase_date', 'as_of_date') }}
+            as recency_days,
+        {{ btyd_recency_days }} as btyd_recency_days,
         {{ days_between('first_purchase_date', 'as_of_date') }}
             as customer_age_days,
         {{ days_between(to_business_date('registered_at'), 'as_of_date') }}
@@ -146,10 +149,7 @@ features as (
         case
             when purchase_days > 1
                 then
-                    cast(
-                        {{ days_between('first_purchase_date', 'last_purchase_date') }}
-                        as {{ type_double() }}
-                    )
+                    cast({{ btyd_recency_days }} as {{ type_double() }})
                     / (purchase_days - 1)
         end as mean_purchase_gap_days,
 

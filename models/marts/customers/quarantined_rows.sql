@@ -7,9 +7,9 @@
 with
 
 {% for table_name, base_model, id_column in raw_tables %}
-{{ base_model }} as (
-    select * from {{ ref(base_model) }}
-),
+    {{ base_model }} as (
+        select * from {{ ref(base_model) }}
+    ),
 {% endfor %}
 
 rejection_reasons as (
@@ -17,21 +17,19 @@ rejection_reasons as (
 ),
 
 rejected_rows as (
-    {%- for table_name, base_model, id_column in raw_tables %}
-    select
-        '{{ table_name }}' as source_table,
-        _source_file as source_file,
-        _source_row as source_row,
-        {{ id_column }} as record_id,
-        rejected_column,
-        rejection_reason,
-        raw_values
-    from {{ base_model }}
-    where rejection_reason is not null
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-    {%- endfor %}
+    {% for table_name, base_model, id_column in raw_tables %}
+        select
+            '{{ table_name }}' as source_table,
+            _source_file as source_file,
+            _source_row as source_row,
+            {{ id_column }} as record_id,
+            rejected_column,
+            rejection_reason,
+            raw_values
+        from {{ base_model }}
+        where rejection_reason is not null
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 ),
 
 described as (

@@ -7,20 +7,18 @@ rfm_scored as (
 ),
 
 bins as (
-    {%- for dimension, measure, higher_is_better in dimensions %}
-    select
-        '{{ dimension }}' as dimension,
-        '{{ measure }}' as measure,
-        {{ dimension }}_score as score,
-        cast(min({{ dimension }}_value) as {{ type_money() }}) as min_value,
-        cast(max({{ dimension }}_value) as {{ type_money() }}) as max_value,
-        count(*) as customers
-    from rfm_scored
-    group by {{ dimension }}_score
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-    {%- endfor %}
+    {% for dimension, measure, higher_is_better in dimensions %}
+        select
+            '{{ dimension }}' as dimension,
+            '{{ measure }}' as measure,
+            {{ dimension }}_score as score,
+            cast(min({{ dimension }}_value) as {{ type_money() }}) as min_value,
+            cast(max({{ dimension }}_value) as {{ type_money() }}) as max_value,
+            count(*) as customers
+        from rfm_scored
+        group by {{ dimension }}_score
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 ),
 
 shares as (

@@ -20,28 +20,27 @@ totals as (
 ),
 
 segments_aggregated as (
-    {%- for scheme in schemes %}
-    select
-        '{{ scheme }}' as segmentation_scheme,
-        {{ scheme }} as segment,
-        count(*) as customers,
-        sum(net_revenue) as net_revenue,
-        sum(gross_revenue) as gross_revenue,
-        sum(order_count) as order_count,
-        sum(recency_days) as recency_days_sum,
-        count(recency_days) as buyers,
-        {{ count_where('purchase_days >= 2') }} as repeat_customers,
-        {{ count_where("lifecycle_stage = 'churned'") }} as churned_customers,
-        {{ count_where("lifecycle_stage in ('dormant', 'churned')") }}
-            as dormant_or_churned_customers,
-        {{ count_where("churn_risk = 'high'") }} as high_churn_risk_customers,
-        {{ count_where('is_control_group') }} as control_group_customers
-    from customer_segments
-    group by {{ scheme }}
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-    {%- endfor %}
+    {% for scheme in schemes %}
+        select
+            '{{ scheme }}' as segmentation_scheme,
+            {{ scheme }} as segment,
+            count(*) as customers,
+            sum(net_revenue) as net_revenue,
+            sum(gross_revenue) as gross_revenue,
+            sum(order_count) as order_count,
+            sum(recency_days) as recency_days_sum,
+            count(recency_days) as buyers,
+            {{ count_where('purchase_days >= 2') }} as repeat_customers,
+            {{ count_where("lifecycle_stage = 'churned'") }} as churned_customers,
+            {{ count_where("lifecycle_stage in ('dormant', 'churned')") }}
+                as dormant_or_churned_customers,
+            {{ count_where("churn_risk = 'high'") }}
+                as high_churn_risk_customers,
+            {{ count_where('is_control_group') }} as control_group_customers
+        from customer_segments
+        group by {{ scheme }}
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 ),
 
 kpis as (

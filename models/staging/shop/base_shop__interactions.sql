@@ -1,9 +1,9 @@
 {{ config(materialized='table') }}
 
-{%- set interaction_types = [
+{%- set interaction_types -%}
     'visit', 'email_open', 'email_click', 'support_ticket',
     'complaint', 'referral', 'review'
-] %}
+{%- endset %}
 
 with
 
@@ -49,9 +49,7 @@ checked as (
             when occurred_at is null then 'occurred_at:unparseable_timestamp'
             when interaction_type is null
                 then 'interaction_type:missing_value'
-            when interaction_type not in (
-                '{{ interaction_types | join("', '") }}'
-            )
+            when interaction_type not in ({{ interaction_types }})
                 then 'interaction_type:unknown_type'
             when raw_score is not null and score is null
                 then 'score:unparseable_number'

@@ -66,7 +66,9 @@ checked as (
             when {{ is_future_dated('transaction_at') }}
                 then 'transaction_at:future_dated'
             when currency <> '{{ reporting_currency }}'
-                and currency not in (select currency from known_currencies)
+                and currency not in (
+                    select known_currencies.currency from known_currencies
+                )
                 then 'currency:no_fx_rate'
         end as rejection
     from parsed
