@@ -88,8 +88,12 @@ SCHEMAS: dict[str, pa.Schema] = {
     table: pa.schema([pa.field(name, pa.string()) for name in columns])
     for table, columns in COLUMNS.items()
 }
-ID_COLUMN = {"customers": "customer_id", "transactions": "transaction_id"}
-ID_COLUMN["interactions"] = "interaction_id"
+ID_COLUMN = {
+    "customers": "customer_id",
+    "transactions": "transaction_id",
+    "interactions": "interaction_id",
+}
+TYPE_COLUMN = {"transactions": "transaction_type", "interactions": "interaction_type"}
 TIME_COLUMN = {
     "customers": "registered_at",
     "transactions": "transaction_at",
@@ -156,6 +160,10 @@ BAD_ID_WIDTH = 8
 DEFAULT_TRANSACTIONS_PER_BUYER = 10.0
 TRANSACTIONS_PER_CUSTOMER_WHEN_TARGETED = 20.0
 PILOT_CUSTOMERS = 20_000
+# Bounds of the purchase-rate multiplier found by calibration, and of the multiplier
+# applied to engagement (visits, e-mails, referrals) so short spans stay plausible.
+INTENSITY_LIMITS = (0.05, 20.0)
+ENGAGEMENT_LIMITS = (0.5, 3.0)
 
 # Random streams: spawn_key (STREAM, chunk index) of the SeedSequence.
 GOOD_STREAM, BAD_STREAM, PILOT_STREAM = 0, 1, 2
@@ -186,31 +194,32 @@ class Archetype:
 
 
 ARCHETYPES: tuple[Archetype, ...] = (
-    Archetype("loyal", 0.05, 24.0, 0.55, 8, 110.0, 0.04, 0.10, 1.3, 1.6, 0.45, 0.10, 0.20,
+    Archetype("loyal", 0.05, 24.0, 0.55, 8, 110.0, 0.04, 0.10, 1.1, 1.2, 0.45, 0.10, 0.20,
               (0.01, 0.02, 0.07, 0.30, 0.60)),
-    Archetype("steady", 0.20, 9.0, 0.50, 3, 65.0, 0.055, 0.05, 0.55, 0.9, 0.30, 0.01, 0.12,
+    Archetype("steady", 0.20, 9.0, 0.50, 3, 65.0, 0.055, 0.05, 0.45, 0.7, 0.30, 0.01, 0.12,
               (0.04, 0.06, 0.18, 0.40, 0.32)),
-    Archetype("occasional", 0.20, 2.0, 0.50, 2, 50.0, 0.06, 0.03, 0.30, 0.5, 0.25, 0.003, 0.10,
+    Archetype("occasional", 0.20, 2.0, 0.50, 2, 50.0, 0.06, 0.03, 0.25, 0.38, 0.25, 0.003, 0.10,
               (0.06, 0.08, 0.22, 0.38, 0.26)),
-    Archetype("one_time", 0.22, 0.0, 0.0, 1, 45.0, 0.07, 0.0, 0.12, 0.25, 0.20, 0.001, 0.10,
+    Archetype("one_time", 0.22, 0.0, 0.0, 1, 45.0, 0.07, 0.0, 0.10, 0.19, 0.20, 0.001, 0.10,
               (0.10, 0.10, 0.25, 0.30, 0.25)),
-    Archetype("dormant", 0.075, 7.0, 0.55, 2, 55.0, 0.09, 0.04, 0.45, 0.6, 0.25, 0.003, 0.12,
+    Archetype("dormant", 0.075, 7.0, 0.55, 2, 55.0, 0.09, 0.04, 0.38, 0.45, 0.25, 0.003, 0.12,
               (0.25, 0.25, 0.22, 0.16, 0.12)),
-    Archetype("churned", 0.075, 7.0, 0.55, 2, 55.0, 0.10, 0.04, 0.45, 0.6, 0.25, 0.003, 0.12,
+    Archetype("churned", 0.075, 7.0, 0.55, 2, 55.0, 0.10, 0.04, 0.38, 0.45, 0.25, 0.003, 0.12,
               (0.30, 0.28, 0.20, 0.13, 0.09)),
-    Archetype("reactivated", 0.03, 5.0, 0.50, 2, 60.0, 0.06, 0.04, 0.40, 0.6, 0.30, 0.005, 0.10,
+    Archetype("reactivated", 0.03, 5.0, 0.50, 2, 60.0, 0.06, 0.04, 0.33, 0.45, 0.30, 0.005, 0.10,
               (0.06, 0.08, 0.22, 0.38, 0.26)),
-    Archetype("new", 0.05, 0.0, 0.0, 1, 50.0, 0.05, 0.05, 1.0, 1.0, 0.30, 0.0, 0.08,
+    Archetype("new", 0.05, 0.0, 0.0, 1, 50.0, 0.05, 0.05, 0.85, 0.75, 0.30, 0.0, 0.08,
               (0.05, 0.07, 0.20, 0.38, 0.30)),
-    Archetype("prospect", 0.10, 0.0, 0.0, 0, 0.0, 0.0, 0.0, 0.40, 0.4, 0.20, 0.0, 0.0,
+    Archetype("prospect", 0.10, 0.0, 0.0, 0, 0.0, 0.0, 0.0, 0.35, 0.3, 0.20, 0.0, 0.0,
               (0.2, 0.2, 0.2, 0.2, 0.2)),
 )  # fmt: skip
 LOYAL, STEADY, OCCASIONAL, ONE_TIME, DORMANT, CHURNED, REACTIVATED, NEW, PROSPECT = range(
     len(ARCHETYPES)
 )
 LAPSED = (DORMANT, CHURNED)
-# Registration must leave at least this many days before the end (by archetype).
-REGISTRATION_MARGIN_DAYS = (240, 150, 60, 0, 0, 0, 240, 0, 0)
+# Days an archetype needs between registration and the end of the span; "new"
+# customers are exactly those registered in the last NEW_CUSTOMER_DAYS.
+MIN_DAYS_AFTER_REGISTRATION = (180, 100, 30, 0, 140, 425, 210, 0, 0)
 NEW_CUSTOMER_DAYS = 90
 
 
@@ -283,6 +292,7 @@ class Calendar:
     n_days: int
     season_cum: FloatArray  # cumulative seasonal purchase weights (leading 0)
     growth_cum: FloatArray  # cumulative registration weights (leading 0)
+    archetype_tilt: FloatArray  # archetype weights correcting for feasibility
 
     @property
     def last_day(self) -> int:
@@ -321,11 +331,13 @@ def build_calendar(start: dt.date, end: dt.date) -> Calendar:
     n_days = len(days)
     growth = 1.0 + 1.5 * np.arange(n_days) / max(n_days - 1, 1)  # 2.5x the rate at the end
     start_ts = int(days[0].astype("datetime64[s]").astype(np.int64))
+    growth_cum = np.concatenate([[0.0], np.cumsum(growth)])
     return Calendar(
         start_ts=start_ts,
         n_days=n_days,
         season_cum=np.concatenate([[0.0], np.cumsum(_season_weights(days))]),
-        growth_cum=np.concatenate([[0.0], np.cumsum(growth)]),
+        growth_cum=growth_cum,
+        archetype_tilt=_archetype_tilt(growth_cum),
     )
 
 
@@ -345,8 +357,8 @@ def _sample_time_of_day(rng: np.random.Generator, n: int) -> IntArray:
     return (hours * 3600 + rng.integers(0, 3600, size=n)).astype(np.int64)
 
 
-def _uniform_ts(rng: np.random.Generator, lo: IntArray, hi: IntArray) -> IntArray:
-    """Uniform timestamps (epoch seconds) in ``lo .. hi``, row by row."""
+def _uniform_int(rng: np.random.Generator, lo: IntArray, hi: IntArray) -> IntArray:
+    """Uniform integers (days or epoch seconds) in ``lo .. hi`` (inclusive), row by row."""
     span = np.maximum(hi - lo, 0)
     return lo + np.floor(rng.random(len(lo)) * (span + 1)).astype(np.int64)
 
@@ -390,29 +402,53 @@ class CustomerPlan:
         return np.bincount(self.seg_customer, self.seg_count, len(self.archetype)).astype(np.int64)
 
 
-def _stop_days(rng: np.random.Generator, archetype: IntArray, last: int) -> IntArray:
+def _feasible(before_end: IntArray) -> BoolArray:
+    """Which archetypes fit a registration ``before_end`` days before the end (rows x types)."""
+    minimum = np.array(MIN_DAYS_AFTER_REGISTRATION)
+    feasible = before_end[:, None] >= minimum[None, :]
+    feasible[:, NEW] = before_end < NEW_CUSTOMER_DAYS
+    return feasible
+
+
+def _archetype_tilt(growth_cum: FloatArray) -> FloatArray:
+    """Weights per archetype so that, given feasibility, the overall shares match.
+
+    Customers register along the growth curve; a registration date rules out some
+    archetypes (a churned customer needs a year of history). Re-weighting the rest
+    keeps the archetype shares close to ARCHETYPE_SHARES whatever the span.
+    """
+    day_p = np.diff(growth_cum) / growth_cum[-1]
+    n_days = len(day_p)
+    feasible = _feasible(n_days - 1 - np.arange(n_days)).astype(np.float64)
+    tilt = ARCHETYPE_SHARES.copy()
+    for _ in range(100):
+        conditional = feasible * tilt
+        conditional /= conditional.sum(axis=1, keepdims=True)
+        reached = day_p @ conditional
+        tilt *= np.where(reached > 0, ARCHETYPE_SHARES / np.maximum(reached, 1e-12), 1.0)
+    return tilt
+
+
+def _draw_archetypes(rng: np.random.Generator, reg_day: IntArray, cal: Calendar) -> IntArray:
+    """An archetype per customer that fits the registration day."""
+    weights = _feasible(cal.last_day - reg_day) * cal.archetype_tilt
+    cum = np.cumsum(weights, axis=1)
+    u = rng.random(len(reg_day)) * cum[:, -1]
+    return np.minimum((u[:, None] >= cum).sum(axis=1), len(ARCHETYPES) - 1).astype(np.int64)
+
+
+def _stop_days(
+    rng: np.random.Generator, archetype: IntArray, reg_day: IntArray, last: int
+) -> IntArray:
     """Last active day: 3-11 months before the end (dormant), >12 months (churned)."""
-    n = len(archetype)
-    dormant_stop = last - rng.integers(95, 331, size=n)
-    churn_hi = last - 380
-    churn_stop = rng.integers(min(120, max(churn_hi, 0)), max(churn_hi, 0) + 1, size=n)
-    stop = np.full(n, last, dtype=np.int64)
+    dormant_lo = np.maximum(reg_day + 45, last - 330)
+    dormant_stop = _uniform_int(rng, dormant_lo, np.maximum(last - 95, dormant_lo))
+    churn_lo = reg_day + 45
+    churn_stop = _uniform_int(rng, churn_lo, np.maximum(last - 380, churn_lo))
+    stop = np.full(len(archetype), last, dtype=np.int64)
     stop = np.where(archetype == DORMANT, dormant_stop, stop)
     stop = np.where(archetype == CHURNED, churn_stop, stop)
     return np.clip(stop, 0, last)
-
-
-def _registration_days(
-    rng: np.random.Generator, cal: Calendar, archetype: IntArray, stop: IntArray
-) -> IntArray:
-    """Registration day: growing intake over time, leaving room for the archetype's story."""
-    last = cal.last_day
-    margin = np.array(REGISTRATION_MARGIN_DAYS)[archetype]
-    hi = np.where(np.isin(archetype, LAPSED), stop - 45, last - margin)
-    lo = np.where(archetype == NEW, last - (NEW_CUSTOMER_DAYS - 1), 0)
-    lo = np.clip(lo, 0, last)
-    hi = np.clip(hi, lo, last)
-    return _sample_days(rng, cal.growth_cum, lo, hi)
 
 
 def _main_windows(
@@ -425,7 +461,7 @@ def _main_windows(
     # Reactivated: the first buying period ends 4+ months before the comeback window.
     reactivated_hi = np.full(n, max(last - 190, 0), dtype=np.int64)
     reactivated_lo = np.minimum(reg_day + 20, reactivated_hi)
-    reactivated_end = _uniform_ts(rng, reactivated_lo, reactivated_hi)
+    reactivated_end = _uniform_int(rng, reactivated_lo, reactivated_hi)
     hi = np.select(
         [
             archetype == LOYAL,
@@ -474,9 +510,9 @@ def plan_customers(
 ) -> CustomerPlan:
     """Draw archetypes, registration dates and purchase windows for ``n`` customers."""
     last = cal.last_day
-    archetype = rng.choice(len(ARCHETYPES), size=n, p=ARCHETYPE_SHARES).astype(np.int64)
-    stop = _stop_days(rng, archetype, last)
-    reg_day = _registration_days(rng, cal, archetype, stop)
+    reg_day = _sample_days(rng, cal.growth_cum, np.zeros(n, np.int64), np.full(n, last))
+    archetype = _draw_archetypes(rng, reg_day, cal)
+    stop = _stop_days(rng, archetype, reg_day, last)
     reg_ts = _day_start(cal, reg_day) + _sample_time_of_day(rng, n)
     main_hi, pinned = _main_windows(rng, cal, archetype, reg_day, stop)
     main_count = _main_counts(rng, archetype, reg_day, main_hi, intensity)
@@ -531,7 +567,7 @@ def draw_traits(rng: np.random.Generator, plan: CustomerPlan) -> CustomerTraits:
     n = len(plan.archetype)
     country = rng.choice(len(COUNTRIES), size=n, p=_normalised(COUNTRY_WEIGHTS))
     euro_codes = [COUNTRIES.index(code) for code in EURO_COUNTRIES]
-    pays_eur = np.isin(country, euro_codes) & (rng.random(n) < 0.27)
+    pays_eur = np.isin(country, euro_codes) & (rng.random(n) < 0.24)
     acquisition = rng.choice(len(ACQUISITION_CHANNELS), size=n, p=_normalised(ACQUISITION_WEIGHTS))
     basket = _param("basket_usd")[plan.archetype] * rng.lognormal(0.0, 0.35, size=n)
     buyer = plan.purchases_per_customer > 0
@@ -740,7 +776,7 @@ def _refunds(
     rate = _param("refund_rate")[plan.archetype[purchases.customer]]
     refunded = np.flatnonzero((rng.random(n) < rate) & (room >= SECONDS_PER_DAY))
     refunds = purchases.take(refunded)
-    delay = _uniform_ts(rng, np.full(len(refunded), SECONDS_PER_DAY), room[refunded])
+    delay = _uniform_int(rng, np.full(len(refunded), SECONDS_PER_DAY), room[refunded])
     partial = rng.random(len(refunded)) < 0.25
     share = rng.uniform(0.1, 0.9, size=len(refunded))
     partial_cents = np.clip(np.rint(refunds.cents * share), 1, refunds.cents - 1)
@@ -882,7 +918,7 @@ def _per_customer_events(
     months = (hi - lo) / (SECONDS_PER_DAY * DAYS_PER_MONTH)
     counts = rng.poisson(per_month * months)
     customer = _repeat_by_counts(counts)
-    return customer, _uniform_ts(rng, lo[customer], hi[customer])
+    return customer, _uniform_int(rng, lo[customer], hi[customer])
 
 
 def _visits(
@@ -891,10 +927,10 @@ def _visits(
     plan: CustomerPlan,
     purchases: Transactions,
     buffer: EventBuffer,
-    intensity: float,
+    engagement: float,
 ) -> None:
     """Visits clustered in the days before purchases, plus background browsing."""
-    per_purchase = rng.poisson(1.0, size=len(purchases.ts))
+    per_purchase = rng.poisson(1.1, size=len(purchases.ts))
     source = _repeat_by_counts(per_purchase)
     lead = np.minimum(rng.exponential(1.2 * SECONDS_PER_DAY, size=len(source)), 7 * 86_400)
     channel = purchases.channel[source]
@@ -905,7 +941,7 @@ def _visits(
         VISIT,
         channel,
     )
-    per_month = _param("visits_per_month")[plan.archetype] * intensity
+    per_month = _param("visits_per_month")[plan.archetype] * engagement
     customer, ts = _per_customer_events(rng, cal, plan, per_month, tail_days=0)
     buffer.add(customer, ts, VISIT, _pick_channel(rng, len(customer), (WEB, WEB, APP)))
 
@@ -915,10 +951,10 @@ def _emails(
     cal: Calendar,
     plan: CustomerPlan,
     buffer: EventBuffer,
-    intensity: float,
+    engagement: float,
 ) -> None:
     """Newsletter opens while engaged (lapsed customers stop a month after they stop buying)."""
-    per_month = _param("opens_per_month")[plan.archetype] * intensity
+    per_month = _param("opens_per_month")[plan.archetype] * engagement
     customer, ts = _per_customer_events(rng, cal, plan, per_month, tail_days=30)
     buffer.add(customer, ts, EMAIL_OPEN, np.full(len(customer), EMAIL))
     clicked = rng.random(len(customer)) < _param("click_rate")[plan.archetype[customer]]
@@ -942,7 +978,7 @@ def _lapsing_events(
     stop = plan.stop_day[customer]
     lo = np.maximum(_day_start(cal, stop - days_before), plan.reg_ts[customer])
     hi = _day_start(cal, stop) + SECONDS_PER_DAY - 1
-    return customer, _uniform_ts(rng, lo, np.maximum(hi, lo))
+    return customer, _uniform_int(rng, lo, np.maximum(hi, lo))
 
 
 def _after_purchases(
@@ -980,10 +1016,10 @@ def _referrals_and_reviews(
     plan: CustomerPlan,
     purchases: Transactions,
     buffer: EventBuffer,
-    intensity: float,
+    engagement: float,
 ) -> None:
     """Referrals (mostly loyal customers) and reviews with a 1-5 score after purchases."""
-    per_month = _param("referrals_per_month")[plan.archetype] * intensity
+    per_month = _param("referrals_per_month")[plan.archetype] * engagement
     customer, ts = _per_customer_events(rng, cal, plan, per_month, tail_days=0)
     buffer.add(customer, ts, REFERRAL, _pick_channel(rng, len(customer), (WEB, APP)))
     archetype = plan.archetype[purchases.customer]
@@ -1005,19 +1041,20 @@ def build_interactions(
     plan: CustomerPlan,
     traits: CustomerTraits,
     txn: Transactions,
-    intensity: float,
+    engagement: float,
 ) -> tuple[IntArray, ...]:
     """All interactions of a chunk, sorted by customer, time and type.
 
-    Returns customer, ts, kind, channel and score arrays (orphans and events outside
-    registration .. end dropped).
+    ``engagement`` multiplies the visit, e-mail and referral rates. Returns customer,
+    ts, kind, channel and score arrays (orphans and events outside registration .. end
+    dropped).
     """
     purchases = txn.take(np.flatnonzero(txn.purchase))
     buffer = EventBuffer()
-    _visits(rng, cal, plan, purchases, buffer, intensity)
-    _emails(rng, cal, plan, buffer, intensity)
+    _visits(rng, cal, plan, purchases, buffer, engagement)
+    _emails(rng, cal, plan, buffer, engagement)
     _service(rng, cal, plan, purchases, buffer)
-    _referrals_and_reviews(rng, cal, plan, purchases, buffer, intensity)
+    _referrals_and_reviews(rng, cal, plan, purchases, buffer, engagement)
     customer, ts, kind, channel, score = buffer.combined()
     channel = _with_missing(rng, channel, 0.03)
     keep = (ts >= plan.reg_ts[customer]) & (ts <= cal.end_ts) & ~traits.orphan[customer]
@@ -1103,7 +1140,7 @@ def _corrupt(rng: np.random.Generator, table: str, kind: str, row: dict[str, Any
     elif kind == "non_positive_amount":
         row["amount"] = _pick(rng, NON_POSITIVE_AMOUNTS)
     elif kind == "unknown_type":
-        row[f"{table[:-1]}_type"] = "exchange" if table == "transactions" else "chat"
+        row[TYPE_COLUMN[table]] = "exchange" if table == "transactions" else "chat"
         if table == "interactions":
             row["score"] = None
     elif kind == "no_fx_rate":
@@ -1180,7 +1217,8 @@ class CsvSink:
     def write(self, table: pa.Table) -> None:
         """Append the rows of ``table`` in slices (bounded memory)."""
         for batch in table.to_batches(max_chunksize=100_000):
-            self._writer.writerows(zip(*(column.to_pylist() for column in batch.columns)))
+            columns = [column.to_pylist() for column in batch.columns]
+            self._writer.writerows(zip(*columns, strict=True))
 
     def close(self) -> None:
         """Close the file."""
@@ -1259,15 +1297,13 @@ def calibrate_intensity(seed: int, cal: Calendar, per_customer: float | None) ->
     ``None`` aims at DEFAULT_TRANSACTIONS_PER_BUYER per buying customer instead.
     Found by bisection on a fixed pilot sample, so it is deterministic.
     """
-    lo, hi = 0.01, 100.0
-    for _ in range(40):
+    by_buyer = per_customer is None
+    target = DEFAULT_TRANSACTIONS_PER_BUYER if per_customer is None else per_customer
+    lo, hi = INTENSITY_LIMITS
+    for _ in range(30):
         mid = (lo * hi) ** 0.5
         per_all, per_buyer = _pilot_rates(seed, cal, mid)
-        reached = (
-            per_all >= per_customer
-            if per_customer is not None
-            else (per_buyer >= DEFAULT_TRANSACTIONS_PER_BUYER)
-        )
+        reached = (per_buyer if by_buyer else per_all) >= target
         lo, hi = (lo, mid) if reached else (mid, hi)
     return (lo * hi) ** 0.5
 
@@ -1292,16 +1328,22 @@ class Settings:
         return max(6, len(str(self.customers)))
 
 
+def _chunk_size(settings: Settings, chunk: int) -> int:
+    """Customers in chunk number ``chunk``."""
+    return min(settings.chunk_customers, settings.customers - chunk * settings.chunk_customers)
+
+
 def _chunk_tables(settings: Settings, chunk: int, counters: _Counters) -> dict[str, pa.Table]:
     """Good rows of one chunk (its own random stream)."""
     rng = _rng(settings.seed, GOOD_STREAM, chunk)
     first_index = chunk * settings.chunk_customers
-    n = min(settings.chunk_customers, settings.customers - first_index)
+    n = _chunk_size(settings, chunk)
     cal = settings.cal
     plan = plan_customers(rng, cal, n, settings.intensity)
     traits = draw_traits(rng, plan)
     txn = build_transactions(rng, cal, plan, traits)
-    events = build_interactions(rng, cal, plan, traits, txn, settings.intensity)
+    engagement = float(np.clip(settings.intensity, *ENGAGEMENT_LIMITS))
+    events = build_interactions(rng, cal, plan, traits, txn, engagement)
     tables = {
         "customers": customers_table(plan, traits, first_index, settings.id_width),
         "transactions": transactions_table(
@@ -1360,7 +1402,7 @@ def _run(settings: Settings) -> GenerationStats:
                 sinks[name].write(tables[name])
                 stats.rows[name] += tables[name].num_rows
                 stats.bad_rows[name] += added[name]
-            progress.update(min(settings.chunk_customers, settings.customers - progress.n))
+            progress.update(_chunk_size(settings, chunk))
     return stats
 
 
