@@ -1,4 +1,4 @@
 {# Parse decimal text to the project's money type; null when it cannot be parsed. #}
 {% macro parse_amount(text_expr) %}
-    {{ return(dbt.safe_cast(text_expr, type_money())) }}
+    {{ return(try_cast(text_expr, type_money())) }}
 {% endmacro %}

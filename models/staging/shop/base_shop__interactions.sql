@@ -22,7 +22,7 @@ parsed as (
         lower(nullif(trim(channel), '')) as channel,
 
         ---------- numerics
-        {{ dbt.safe_cast('trim(score)', 'decimal(4, 2)') }} as score,
+        {{ try_cast('trim(score)', 'decimal(4, 2)') }} as score,
 
         ---------- timestamps
         {{ parse_timestamp_utc('trim(occurred_at)') }} as occurred_at,
