@@ -62,7 +62,14 @@ def run_dbt(
 ) -> DbtRun:
     """Run `dbt <args>` from the project root against the DuckDB file `db_path`."""
     target_path = target_path or db_path.with_suffix(".target")
-    command = [DBT_EXECUTABLE, *args, "--profiles-dir", "profiles", "--target-path", str(target_path)]
+    command = [
+        DBT_EXECUTABLE,
+        *args,
+        "--profiles-dir",
+        "profiles",
+        "--target-path",
+        str(target_path),
+    ]
     if dbt_vars:
         command += ["--vars", json.dumps(dbt_vars)]
     full_env = {
@@ -80,13 +87,14 @@ def run_dbt(
     run = DbtRun(completed, target_path)
     if check and run.returncode != 0:
         raise AssertionError(
-            f"dbt {' '.join(args)} failed ({run.returncode}):\n{run.stdout[-6000:]}\n{run.stderr[-3000:]}"
+            f"dbt {' '.join(args)} failed ({run.returncode}):\n"
+            f"{run.stdout[-6000:]}\n{run.stderr[-3000:]}"
         )
     return run
 
 
 def read_table(db_path: Path, relation: str, order_by: str | None = None) -> pd.DataFrame:
-    """Read a relation (e.g. 'marts.customer_features') through a short-lived read-only connection."""
+    """Read a relation (e.g. 'marts.customer_features') via a short-lived read-only connection."""
     con = duckdb.connect(str(db_path), read_only=True)
     try:
         sql = f"select * from {relation}"

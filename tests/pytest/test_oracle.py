@@ -592,9 +592,7 @@ def edge_built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     ):
         (data_dir / f"{table}.csv").write_text(text)
     run_dbt(["seed"], work_dir / "warehouse.duckdb")
-    db_path, marts, expected = build_and_compute(
-        work_dir, data_dir, as_of_date=None, command="run"
-    )
+    db_path, marts, expected = build_and_compute(work_dir, data_dir, as_of_date=None, command="run")
     case = Case("edge", seed=0, customers=0, as_of_date=None, bad_row_share=0.0)
     return Built(case, db_path, marts, expected)
 

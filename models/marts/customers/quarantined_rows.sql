@@ -32,16 +32,42 @@ rejected_rows as (
     {% endfor %}
 ),
 
-described as (
+keyed as (
+    {#- identical rejected rows (e.g. a CSV re-delivery) are told apart by an
+        occurrence number; which copy gets which number cannot matter -#}
     select
         rejected_rows.*,
+        row_number() over (
+            partition by
+                source_table, source_file, source_row, raw_values,
+                rejection_reason
+            order by record_id
+        ) as occurrence
+    from rejected_rows
+),
+
+described as (
+    select
+        {{ dbt.hash(dbt.concat([
+            'keyed.source_table', "'|'", 'keyed.source_file', "'|'",
+            "coalesce(" ~ dbt.cast('keyed.source_row', dbt.type_string()) ~ ", '')",
+            "'|'", 'keyed.raw_values', "'|'", 'keyed.rejection_reason', "'|'",
+            dbt.cast('keyed.occurrence', dbt.type_string()),
+        ])) }} as quarantine_row_id,
+        keyed.source_table,
+        keyed.source_file,
+        keyed.source_row,
+        keyed.record_id,
+        keyed.rejected_column,
+        keyed.rejection_reason,
+        keyed.raw_values,
         coalesce(
             rejection_reasons.description, 'undocumented reason code'
         ) as reason_description,
         rejection_reasons.action as reason_action
-    from rejected_rows
+    from keyed
     left join rejection_reasons
-        on rejected_rows.rejection_reason = rejection_reasons.reason_code
+        on keyed.rejection_reason = rejection_reasons.reason_code
 )
 
 select * from described
