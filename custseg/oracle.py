@@ -163,6 +163,13 @@ def parse_decimal(text: str | None) -> Decimal | None:
     return Decimal(text).quantize(MONEY_PLACES, rounding=ROUND_HALF_UP)
 
 
+def parse_number(text: str | None) -> Decimal | None:
+    """Strict dotted decimal -> exact Decimal (no rounding); None when not a number."""
+    if not isinstance(text, str) or DECIMAL_RE.match(text) is None:
+        return None
+    return Decimal(text)
+
+
 def round_money(value: Decimal) -> Decimal:
     """Round half away from zero to 4 decimals."""
     return value.quantize(MONEY_PLACES, rounding=ROUND_HALF_UP)
@@ -349,7 +356,7 @@ def validate(
             typed["interaction_type"] = _lower(typed["interaction_type"])
             typed["channel"] = _lower(typed["channel"])
             typed["occurred_at"] = _ts_series(trimmed["occurred_at"])
-            score = trimmed["score"].map(parse_decimal)
+            score = trimmed["score"].map(parse_number)
             score_present = trimmed["score"].notna()
             typed["score"] = score.map(
                 lambda v: float(v) if isinstance(v, Decimal) else None
