@@ -14,6 +14,7 @@ oracle's and the mart's value.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import math
 import os
@@ -51,14 +52,15 @@ class Case:
     bad_row_share: float
     start: str = "2023-01-01"
     end: str = "2025-12-31"
+    fmt: str = "csv"
 
 
 CASES: tuple[Case, ...] = (
     Case("seed11-default-as-of", seed=11, customers=500, as_of_date=None, bad_row_share=0.02),
     Case("seed23-as-of-2025-06-30", seed=23, customers=400, as_of_date="2025-06-30",
          bad_row_share=0.02),
-    Case("seed37-short-span", seed=37, customers=600, as_of_date=None, bad_row_share=0.03,
-         start="2024-07-01", end="2025-09-30"),
+    Case("seed37-short-span-parquet", seed=37, customers=600, as_of_date=None,
+         bad_row_share=0.03, start="2024-07-01", end="2025-09-30", fmt="parquet"),
 )  # fmt: skip
 
 
@@ -86,11 +88,12 @@ def build_and_compute(
     data_dir: Path,
     *,
     as_of_date: str | None,
+    fmt: str = "csv",
     command: str = "build",
 ) -> tuple[Path, dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
     """dbt <command> on data_dir into a fresh DuckDB file; the marts and the oracle's marts."""
     db_path = work_dir / "warehouse.duckdb"
-    dbt_vars: dict[str, Any] = {"raw_path": str(data_dir)}
+    dbt_vars: dict[str, Any] = {"raw_path": str(data_dir), "raw_format": fmt}
     if as_of_date is not None:
         dbt_vars["as_of_date"] = as_of_date
     run_date = dt.datetime.now(dt.UTC).date()
@@ -107,6 +110,7 @@ def build_and_compute(
         SEEDS_DIR,
         as_of_date=dt.date.fromisoformat(as_of_date) if as_of_date else None,
         run_date=run_date,
+        fmt=fmt,
     )
     return db_path, marts, expected
 
@@ -121,10 +125,12 @@ def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         start=case.start,
         end=case.end,
         seed=case.seed,
-        fmt="csv",
+        fmt=case.fmt,
         bad_row_share=case.bad_row_share,
     )
-    db_path, marts, expected = build_and_compute(work_dir, data_dir, as_of_date=case.as_of_date)
+    db_path, marts, expected = build_and_compute(
+        work_dir, data_dir, as_of_date=case.as_of_date, fmt=case.fmt
+    )
     return Built(case, db_path, marts, expected)
 
 
@@ -512,8 +518,10 @@ C10,2024-03-30 23:30:00-02:00,,,,
 C11,2024-03-15 12:00:00,,,,
 """
 
-EDGE_TRANSACTIONS = """transaction_id,customer_id,transaction_at,transaction_type,amount,currency,product_category,channel
-T1,C1,2024-01-05 10:00:00,purchase,100.00,,books,web
+EDGE_TRANSACTIONS = (
+    "transaction_id,customer_id,transaction_at,transaction_type,amount,currency,"
+    "product_category,channel\n"
+    """T1,C1,2024-01-05 10:00:00,purchase,100.00,,books,web
 T2,C1,2024-01-05 12:00:00.250,purchase,50.00,USD,toys,web
 T3,C1,2024-03-01T01:00:00+02:00,purchase,20.00,eur,books,app
 T4,C1,2024-03-10 00:00:00,refund,10.00,,books,web
@@ -547,6 +555,7 @@ T29,C11,2024-03-11 00:00:00,purchase,4.00,,books,store
 T30,C11,2024-03-11 00:00:00,purchase,4.00,,books,store
 T31,C11,2024-03-12 00:00:00,purchase,4.00,,books,web
 """
+)
 
 EDGE_INTERACTIONS = """interaction_id,customer_id,occurred_at,interaction_type,channel,score
 I1,C1,2024-03-01 00:00:00,visit,web,
@@ -639,4 +648,239 @@ def test_edge_cases_match_oracle(edge_built: Built) -> None:
         ["customer_id"],
         SEGMENT_KINDS,
     )
+    assert_no_problems(problems)
+
+
+# ---------------------------------------------------------------------------
+# Hand-built boundaries (as_of_date 2024-06-30) and out-of-contract formats
+# ---------------------------------------------------------------------------
+
+BOUNDARY_AS_OF = dt.date(2024, 6, 30)
+
+CUSTOMER_HEADER = (
+    "customer_id",
+    "registered_at",
+    "email",
+    "phone",
+    "country",
+    "acquisition_channel",
+)
+TRANSACTION_HEADER = (
+    "transaction_id",
+    "customer_id",
+    "transaction_at",
+    "transaction_type",
+    "amount",
+    "currency",
+    "product_category",
+    "channel",
+)
+INTERACTION_HEADER = (
+    "interaction_id",
+    "customer_id",
+    "occurred_at",
+    "interaction_type",
+    "channel",
+    "score",
+)
+
+
+class RawRows:
+    """Builds the three raw tables row by row; dates are given as days before BOUNDARY_AS_OF."""
+
+    def __init__(self) -> None:
+        self.customers: list[tuple[str, ...]] = [CUSTOMER_HEADER]
+        self.transactions: list[tuple[str, ...]] = [TRANSACTION_HEADER]
+        self.interactions: list[tuple[str, ...]] = [INTERACTION_HEADER]
+
+    @staticmethod
+    def ago(days: int, clock: str = "12:00:00") -> str:
+        return f"{BOUNDARY_AS_OF - dt.timedelta(days=days)} {clock}"
+
+    def customer(self, cid: str, registered_at: str) -> None:
+        self.customers.append((cid, registered_at, "", "", "", ""))
+
+    def purchase(self, cid: str, days: int, amount: str = "10.00", **kw: str) -> None:
+        self.transaction(cid, days, amount, "purchase", **kw)
+
+    def transaction(
+        self,
+        cid: str,
+        days: int,
+        amount: str,
+        kind: str,
+        *,
+        at: str = "",
+        category: str = "a",
+        channel: str = "web",
+    ) -> None:
+        tid = f"T{len(self.transactions):04d}"
+        row = (tid, cid, at or self.ago(days), kind, amount, "", category, channel)
+        self.transactions.append(row)
+
+    def interaction(
+        self, cid: str, days: int, kind: str = "visit", *, at: str = "", score: str = ""
+    ) -> None:
+        iid = f"I{len(self.interactions):04d}"
+        self.interactions.append((iid, cid, at or self.ago(days), kind, "web", score))
+
+    def write(self, out_dir: Path) -> Path:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for name, rows in (
+            ("customers", self.customers),
+            ("transactions", self.transactions),
+            ("interactions", self.interactions),
+        ):
+            with (out_dir / f"{name}.csv").open("w", newline="", encoding="utf-8") as file:
+                csv.writer(file, lineterminator="\n").writerows(rows)
+        return out_dir
+
+
+def boundary_rows() -> RawRows:
+    """Customers sitting exactly on the window, churn, lifecycle and registration boundaries."""
+    r = RawRows()
+    old = r.ago(400)
+    # B1 windows: purchases/visits/opens/complaints 89, 90, 179, 180 (and 29, 30) days ago.
+    r.customer("B1", old)
+    for days, amount in ((89, "1"), (90, "2"), (179, "4"), (180, "8")):
+        r.purchase("B1", days, amount)
+    for days in (29, 30, 89, 90):
+        r.interaction("B1", days)
+    for days in (89, 90, 179, 180):
+        for kind in ("email_open", "complaint", "support_ticket"):
+            r.interaction("B1", days, kind)
+    # overdue: one purchase 60 / 61 days ago; repeat buyer recency exactly 2 x gap / one more
+    for cid, days in (("B2", (60,)), ("B3", (61,)), ("B4", (90, 60)), ("B5", (91, 61))):
+        r.customer(cid, old)
+        for d in days:
+            r.purchase(cid, d)
+    # falling visits: 2 x 1 = 0.5 x 4 (not falling); 0 of 4 (falling); 1 previous (too few)
+    for cid, visits in (("B6", (31, 40, 50, 60, 10)), ("B7", (31, 40, 50, 60)), ("B8", (40,))):
+        r.customer(cid, old)
+        r.purchase(cid, 5)
+        for d in visits:
+            r.interaction(cid, d)
+    # falling spend: 5.00 = 0.5 x 10 (not falling); 4.99 (falling)
+    for cid, last in (("B9", "5.00"), ("B10", "4.99")):
+        r.customer(cid, old)
+        r.purchase(cid, 100, "10.00")
+        r.purchase(cid, 10, last)
+    # lifecycle: recency 90 (dormant), 365 (churned), gap 90 (reactivated), ages 270/271
+    for cid, days in (
+        ("B11", (90,)),
+        ("B12", (365,)),
+        ("B13", (179, 89)),
+        ("B14", (364, 270, 269)),
+        ("B15", (270,)),
+        ("B16", (271,)),
+    ):
+        r.customer(cid, r.ago(500))
+        for d in days:
+            r.purchase(cid, d)
+    # registration against as_of_date and the first counted transaction
+    r.customer("R1", "2024-07-05 00:00:00")  # after as_of, no transaction: not known
+    r.customer("R2", "2024-07-05 00:00:00")  # after as_of, with a transaction
+    r.purchase("R2", 29)
+    r.customer("R3", r.ago(20))  # registered after the first transaction
+    r.purchase("R3", 25)
+    r.customer("R4", "2024-06-30T23:30:00-02:00")  # 2024-07-01 01:30 UTC: not known
+    r.customer("R5", r.ago(10))
+    r.purchase("R5", 0, at="2024-07-01T01:00:00+02:00")  # 2024-06-30 23:00 UTC: counted
+    r.purchase("R5", 0, at="2024-07-10 10:00:00")  # after as_of: valid, not counted
+    r.interaction("R5", 0, at="2024-07-10 10:00:00")
+    r.customer("R6", r.ago(50))
+    r.transaction("R6", 5, "10.00", "refund")  # refunds only
+    r.transaction("R7", 5, "10.00", "refund")  # refunds only, no customer record
+    r.customer("R9", r.ago(30))  # registered 12:00, purchase 09:00 the same day
+    r.purchase("R9", 30, at=r.ago(30, "09:00:00"))
+    # categories, channels, reviews
+    r.customer("K1", r.ago(100))
+    r.purchase("K1", 3, category="", channel="")
+    r.purchase("K1", 3, category="b", channel="app")
+    r.purchase("K1", 2, category="B", channel="store")
+    r.interaction("K1", 3, "review", score="5")
+    r.interaction("K1", 4, "review", score="2")
+    r.interaction("K1", 5, "review")
+    r.interaction("K1", 200, "referral")
+    r.interaction("K1", 2, "email_click")
+    return r
+
+
+def format_rows(r: RawRows) -> RawRows:
+    """Values outside the contract's formats (customers F*): each must be quarantined."""
+    r.customer("F1", "2024-1-1")  # not YYYY-MM-DD
+    r.customer("F2", r.ago(300))
+    r.purchase("F2", 40, "25.00")
+    r.purchase("F2", 41, "1e3")  # not a dotted decimal
+    r.interaction("F2", 40, "review", score="5.0001")  # not within 1-5
+    r.interaction("F2", 41, "review", score="0.99999")  # not within 1-5
+    r.interaction("F2", 42, "review", score="4.50")
+    return r
+
+
+def _rows_of(frame: pd.DataFrame, prefix: str, column: str = "customer_id") -> pd.DataFrame:
+    return frame[frame[column].astype(str).str.startswith(prefix)]
+
+
+@pytest.fixture(scope="session")
+def boundary_built(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    work_dir = tmp_path_factory.mktemp("oracle-boundary")
+    data_dir = format_rows(boundary_rows()).write(work_dir / "raw")
+    run_dbt(["seed"], work_dir / "warehouse.duckdb")
+    as_of = BOUNDARY_AS_OF.isoformat()
+    db_path, marts, expected = build_and_compute(
+        work_dir, data_dir, as_of_date=as_of, command="run"
+    )
+    case = Case("boundary", seed=0, customers=0, as_of_date=as_of, bad_row_share=0.0)
+    return Built(case, db_path, marts, expected)
+
+
+def test_oracle_boundaries_by_hand(boundary_built: Built) -> None:
+    features = boundary_built.expected["customer_features"].set_index("customer_id")
+    segments = boundary_built.expected["customer_segments"].set_index("customer_id")
+    b1 = features.loc["B1"]
+    assert (b1["spend_last_90_days"], b1["spend_previous_90_days"]) == (Decimal(1), Decimal(6))
+    assert (b1["visits_last_30_days"], b1["visits_last_90_days"]) == (1, 3)
+    assert b1["visits_previous_60_days"] == 2
+    assert (b1["complaints"], b1["complaints_last_90_days"], b1["email_opens_last_90_days"]) == (
+        4,
+        1,
+        1,
+    )
+    reasons = segments["churn_risk_reasons"]
+    assert reasons["B1"] == "overdue,recent_complaints,falling_spend"
+    assert [reasons[c] for c in ("B2", "B3", "B4", "B5")] == ["none", "overdue", "none", "overdue"]
+    assert [reasons[c] for c in ("B6", "B7", "B8")] == ["none", "falling_visits", "none"]
+    assert [reasons[c] for c in ("B9", "B10")] == ["none", "falling_spend"]
+    stages = segments["lifecycle_stage"]
+    assert [stages[c] for c in ("B11", "B12", "B13")] == ["dormant", "churned", "reactivated"]
+    assert {"R1", "R4"}.isdisjoint(features.index)
+    assert features.loc["R2", "registered_at"] == pd.Timestamp(RawRows.ago(29))
+    assert features.loc["R3", "registered_at"] == pd.Timestamp(RawRows.ago(25))
+    assert features.loc["R5", "order_count"] == 1
+    assert features.loc["R7", "net_revenue"] == Decimal(-10)
+    assert features.loc["R9", "registered_at"] == pd.Timestamp(RawRows.ago(30, "09:00:00"))
+    assert features.loc["K1", "preferred_channel"] == "app"
+    assert features.loc["K1", "distinct_categories"] == 1
+    assert features.loc["K1", "avg_review_score"] == pytest.approx(3.5)
+
+
+def test_boundaries_match_oracle(boundary_built: Built) -> None:
+    expected, marts = boundary_built.expected, boundary_built.dbt
+    problems: list[str] = []
+    for name, kinds in (("customer_features", FEATURE_KINDS), ("customer_segments", SEGMENT_KINDS)):
+        exp = expected[name][~expected[name]["customer_id"].str.startswith("F")]
+        act = marts[name][~marts[name]["customer_id"].astype(str).str.startswith("F")]
+        problems += compare(name, exp, act, ["customer_id"], kinds)
+    assert_no_problems(problems)
+
+
+def test_out_of_contract_formats_are_quarantined(boundary_built: Built) -> None:
+    """Timestamps/amounts/scores outside RULES.md section 1 are rejected, not coerced."""
+    expected, marts = boundary_built.expected, boundary_built.dbt
+    problems = compare_quarantine(expected["quarantined_rows"], marts["quarantined_rows"])
+    for name, kinds in (("customer_features", FEATURE_KINDS), ("customer_segments", SEGMENT_KINDS)):
+        problems += compare(
+            name, _rows_of(expected[name], "F"), _rows_of(marts[name], "F"), ["customer_id"], kinds
+        )
     assert_no_problems(problems)

@@ -1,0 +1,125 @@
+"""The project's own conventions, checked from the manifest and the built database.
+
+- every model and every column is described, and the YAML lists exactly the built columns;
+- every model has a tested primary key (unique + not_null, or unique_combination_of_columns);
+- only staging models read sources; marts never do;
+- every macro is documented; every seed column has a declared type.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from conftest import PROJECT_ROOT, run_dbt
+
+# Landing models keep every raw row, duplicates and missing ids included: what they validate
+# cannot also be their key.
+KEYLESS_MODELS = {"base_shop__customers", "base_shop__transactions", "base_shop__interactions"}
+
+
+@pytest.fixture(scope="module")
+def manifest(demo_build: Path) -> dict[str, Any]:
+    target = demo_build.with_suffix(".target")
+    run_dbt(["parse"], demo_build, target_path=target)
+    return json.loads((target / "manifest.json").read_text())
+
+
+def project_nodes(manifest: dict[str, Any], resource_type: str) -> list[dict[str, Any]]:
+    return [
+        node
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == resource_type
+        and node["package_name"] == "customer_segmentation"
+    ]
+
+
+def test_every_model_and_column_is_described(manifest: dict[str, Any], demo_build: Path) -> None:
+    con = duckdb.connect(str(demo_build), read_only=True)
+    try:
+        problems = []
+        for node in project_nodes(manifest, "model"):
+            if not node["description"].strip():
+                problems.append(f"{node['name']}: no description")
+            built = [
+                row[0]
+                for row in con.execute(f"describe {node['schema']}.{node['alias']}").fetchall()
+            ]
+            documented = list(node["columns"])
+            if sorted(built) != sorted(documented):
+                problems.append(
+                    f"{node['name']}: undocumented {sorted(set(built) - set(documented))}, "
+                    f"stale {sorted(set(documented) - set(built))}"
+                )
+            problems += [
+                f"{node['name']}.{name}: no description"
+                for name, column in node["columns"].items()
+                if not column["description"].strip()
+            ]
+    finally:
+        con.close()
+    assert not problems, "\n".join(problems)
+
+
+def test_every_model_has_a_tested_primary_key(manifest: dict[str, Any]) -> None:
+    tests_by_model: dict[str, list[tuple[str, str | None]]] = {}
+    for test in project_nodes(manifest, "test"):
+        metadata = test.get("test_metadata") or {}
+        attached = test.get("attached_node") or ""
+        tests_by_model.setdefault(attached, []).append(
+            (metadata.get("name", ""), test.get("column_name"))
+        )
+    missing = []
+    for node in project_nodes(manifest, "model"):
+        if node["name"] in KEYLESS_MODELS:
+            continue
+        tests = tests_by_model.get(node["unique_id"], [])
+        unique_columns = {column for name, column in tests if name == "unique"}
+        not_null_columns = {column for name, column in tests if name == "not_null"}
+        has_key = bool(unique_columns & not_null_columns) or any(
+            name == "unique_combination_of_columns" for name, _ in tests
+        )
+        if not has_key:
+            missing.append(node["name"])
+    assert not missing, f"models without a tested primary key: {missing}"
+
+
+def test_only_staging_reads_sources_and_marts_read_no_raw_data(manifest: dict[str, Any]) -> None:
+    for node in project_nodes(manifest, "model"):
+        sources = [parent for parent in node["depends_on"]["nodes"] if parent.startswith("source.")]
+        folder = Path(node["original_file_path"]).parts[1]
+        if sources:
+            assert folder == "staging", f"{node['name']} reads a source outside staging"
+            assert node["name"].startswith("base_shop__"), node["name"]
+
+
+def test_layer_names_follow_the_conventions(manifest: dict[str, Any]) -> None:
+    prefixes = {"staging": ("stg_", "base_"), "intermediate": ("int_",), "marts": ("",)}
+    for node in project_nodes(manifest, "model"):
+        folder = Path(node["original_file_path"]).parts[1]
+        assert node["name"].startswith(prefixes[folder]), node["name"]
+        if folder == "marts":
+            assert not node["name"].startswith(("stg_", "int_", "base_")), node["name"]
+
+
+def test_every_macro_is_documented(manifest: dict[str, Any]) -> None:
+    undocumented = [
+        macro["name"]
+        for macro in manifest["macros"].values()
+        if macro["package_name"] == "customer_segmentation"
+        and not macro["name"].startswith(("default__", "duckdb__", "postgres__", "spark__"))
+        and not macro["name"].startswith(("bigquery__", "snowflake__"))
+        and not macro["description"].strip()
+    ]
+    assert not undocumented, f"macros without a description in macros/_macros.yml: {undocumented}"
+
+
+def test_every_seed_declares_its_column_types(manifest: dict[str, Any]) -> None:
+    for seed in project_nodes(manifest, "seed"):
+        header = (PROJECT_ROOT / seed["original_file_path"]).read_text().splitlines()[0].split(",")
+        declared = set(seed["config"].get("column_types") or {})
+        assert set(header) <= declared, f"{seed['name']}: untyped {set(header) - declared}"
+        assert seed["description"].strip(), seed["name"]

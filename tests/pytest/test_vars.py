@@ -1,0 +1,29 @@
+"""Malformed vars are refused at compile time with a message that names the var."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import run_dbt
+
+CASES = [
+    ({"as_of_date": "yesterday"}, "as_of_date' must be a date YYYY-MM-DD"),
+    ({"as_of_date": "2025-02-30"}, "as_of_date' is not a calendar date"),
+    ({"as_of_date": "2025-01-01'; drop table x; --"}, "as_of_date' must be a date"),
+    ({"rfm_method": "random"}, "rfm_method' must be one of cume_dist, ntile, thresholds"),
+    ({"rfm_bins": "five"}, "rfm_bins' must be an integer"),
+    ({"dormant_after_days": -3}, "dormant_after_days' must be >= 1"),
+    ({"dormant_after_days": 400}, "churned_after_days (365) must be >= dormant_after_days"),
+    ({"control_group_share": 1.5}, "control_group_share' must be <= 1"),
+    ({"raw_format": "xlsx"}, "raw_format' must be one of csv, parquet"),
+    ({"raw_path": "data'; select 1; --"}, "raw_path' must be a directory path without quotes"),
+    ({"playbook_scheme": "stars"}, "playbook_scheme' must be one of"),
+]
+
+
+@pytest.mark.parametrize(("dbt_vars", "message"), CASES, ids=[next(iter(c[0])) for c in CASES])
+def test_malformed_var_is_refused(tmp_path: Path, dbt_vars: dict, message: str) -> None:
+    run = run_dbt(["compile"], tmp_path / "vars.duckdb", dbt_vars=dbt_vars, check=False)
+    assert run.returncode != 0
+    assert message in run.stdout, run.stdout[-2000:]
