@@ -583,7 +583,7 @@ def customer_features(
         sums = rows.groupby("customer_id")["amount_converted"].agg(_dsum).reindex(out.index)
         return sums.map(_or_zero)
 
-    out["spend_last_90_days"] = window_sum(purchases, 0, 90)
+    out["spend_last_90_days"] = window_sum(purchases, 0, 89)
     out["spend_previous_90_days"] = window_sum(purchases, 90, 180)
     out["distinct_categories"] = (
         purchases.dropna(subset=["product_category"])
@@ -750,8 +750,8 @@ def _pyramid_and_abc(features: pd.DataFrame, v: Mapping[str, Any]) -> pd.DataFra
             _fraction(v["pyramid_medium_share"]),
         )
         tier[positive] = [
-            "Top"
-            if r - 1 < top * m
+            "Topp"
+            if r - 1 <= top * m
             else "Big"
             if r - 1 < big * m
             else "Medium"

@@ -807,11 +807,15 @@ def boundary_rows() -> RawRows:
 
 
 def format_rows(r: RawRows) -> RawRows:
-    """Values outside the contract's formats (customers F*): each must be quarantined."""
+    """Values outside the contract's formats (customers F*): each must be quarantined.
+
+    The F* customers never buy, so whatever the mart makes of these rows cannot change the
+    buyers' population measures (RFM, pyramid, ABC, value scores) of the boundary customers.
+    """
     r.customer("F1", "2024-1-1")  # not YYYY-MM-DD
     r.customer("F2", r.ago(300))
-    r.purchase("F2", 40, "25.00")
-    r.purchase("F2", 41, "1e3")  # not a dotted decimal
+    r.transaction("F2", 40, "25.00", "refund")
+    r.transaction("F2", 41, "1e3", "refund")  # not a dotted decimal
     r.interaction("F2", 40, "review", score="5.0001")  # not within 1-5
     r.interaction("F2", 41, "review", score="0.99999")  # not within 1-5
     r.interaction("F2", 42, "review", score="4.50")
