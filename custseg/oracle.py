@@ -262,16 +262,16 @@ def _duplicates(table: str, trimmed: pd.DataFrame, passed: pd.Series) -> pd.Data
     id_column = ID_COLUMN[table]
     result = pd.DataFrame({"rejected_column": None, "rejection_reason": None}, index=trimmed.index)
     rows = trimmed[passed]
+    rows = rows[rows[id_column].duplicated(keep=False)]  # ids delivered more than once
     if rows.empty:
         return result
     signature = rows[list(COLUMNS[table])].apply(
         lambda r: "\x1f".join(v if isinstance(v, str) else "\x00" for v in r), axis=1
     )
     ids = rows[id_column]
-    group_size = ids.map(ids.value_counts())
     distinct = signature.groupby(ids).nunique()
-    conflicting = (group_size > 1) & (ids.map(distinct) > 1)
-    redelivered = (group_size > 1) & ~conflicting & ids.duplicated(keep="first")
+    conflicting = ids.map(distinct) > 1
+    redelivered = ~conflicting & ids.duplicated(keep="first")
     result.loc[conflicting[conflicting].index, "rejection_reason"] = "conflicting_duplicate_id"
     result.loc[redelivered[redelivered].index, "rejection_reason"] = "duplicate_delivery"
     result.loc[result["rejection_reason"].notna(), "rejected_column"] = id_column
@@ -583,7 +583,7 @@ def customer_features(
         sums = rows.groupby("customer_id")["amount_converted"].agg(_dsum).reindex(out.index)
         return sums.map(_or_zero)
 
-    out["spend_last_90_days"] = window_sum(purchases, 0, 89)
+    out["spend_last_90_days"] = window_sum(purchases, 0, 90)
     out["spend_previous_90_days"] = window_sum(purchases, 90, 180)
     out["distinct_categories"] = (
         purchases.dropna(subset=["product_category"])
@@ -750,8 +750,8 @@ def _pyramid_and_abc(features: pd.DataFrame, v: Mapping[str, Any]) -> pd.DataFra
             _fraction(v["pyramid_medium_share"]),
         )
         tier[positive] = [
-            "Topp"
-            if r - 1 <= top * m
+            "Top"
+            if r - 1 < top * m
             else "Big"
             if r - 1 < big * m
             else "Medium"

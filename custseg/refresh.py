@@ -1,0 +1,475 @@
+"""Scheduler-safe refresh: build into a fresh database, test it, publish it atomically.
+
+`custseg refresh` (also `make refresh`) is the one command a scheduler calls:
+
+1. takes a run lock (a second run while one is going exits at once with code 75);
+2. copies the serving database (if any) to a private build file, so incremental history carries
+   over, and runs `dbt build` there (plus one build per missing history snapshot date);
+3. on any failed model or error-severity test publishes nothing: the serving file stays exactly
+   as it was, the command prints what failed and exits 1;
+4. on success appends a row to `marts.pipeline_runs`, optionally exports the public marts as
+   Parquet, and renames the build file over the serving file (an atomic `rename`): BI readers that
+   hold the old file open keep reading the old, consistent data; new readers see the new data.
+
+Every run, failed or not, is also appended to `<serving>.runs.jsonl`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import calendar
+import contextlib
+import datetime as dt
+import fcntl
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+EXIT_LOCKED = 75  # EX_TEMPFAIL: another refresh holds the lock
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+PUBLIC_MARTS = (
+    "customer_features",
+    "customer_segments",
+    "segment_summary",
+    "rfm_thresholds",
+    "quarantined_rows",
+    "customer_segment_history",
+    "segment_transitions",
+    "segment_summary_history",
+)
+DATE_VARS = {"as_of_date", "history_start"}
+SIMPLE_VALUE = re.compile(r"^[A-Za-z0-9_./:+ -]*$")
+
+
+class RefreshError(Exception):
+    """A refresh that must stop; `code` is the process exit code."""
+
+    def __init__(self, message: str, code: int = EXIT_FAILED) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass
+class RunRecord:
+    """One refresh, as appended to marts.pipeline_runs and the JSONL run log."""
+
+    run_id: str
+    started_at: str
+    finished_at: str = ""
+    status: str = "running"
+    models_built: int = 0
+    tests_passed: int = 0
+    tests_warned: int = 0
+    tests_failed: int = 0
+    quarantined_rows: int = 0
+    customers: int = 0
+    as_of_date: str = ""
+    message: str = ""
+    failures: list[str] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------- vars
+
+
+def parse_vars(pairs: list[str]) -> dict[str, str]:
+    """`name=value` pairs into a dict, refusing malformed names, dates and unsafe values."""
+    parsed: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+            raise RefreshError(f"--var must look like name=value, got {pair!r}", EXIT_USAGE)
+        if not SIMPLE_VALUE.fullmatch(value):
+            raise RefreshError(
+                f"--var {name}: value contains characters that are not allowed: {value!r}",
+                EXIT_USAGE,
+            )
+        if name in DATE_VARS:
+            check_date(name, value)
+        parsed[name] = value
+    return parsed
+
+
+def check_date(name: str, value: str) -> dt.date:
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise ValueError
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise RefreshError(f"{name} must be a date YYYY-MM-DD, got {value!r}", EXIT_USAGE) from None
+
+
+def snapshot_calendar(start: dt.date, end: dt.date, grain: str) -> list[dt.date]:
+    """Snapshot dates from start to end: month ends, Sundays (week) or every day."""
+    dates: list[dt.date] = []
+    if grain == "day":
+        day = start
+        while day <= end:
+            dates.append(day)
+            day += dt.timedelta(days=1)
+    elif grain == "week":
+        day = start + dt.timedelta(days=(6 - start.weekday()) % 7)
+        while day <= end:
+            dates.append(day)
+            day += dt.timedelta(days=7)
+    elif grain == "month":
+        year, month = start.year, start.month
+        while True:
+            day = dt.date(year, month, calendar.monthrange(year, month)[1])
+            if day > end:
+                break
+            if day >= start:
+                dates.append(day)
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    else:
+        raise RefreshError(f"snapshot grain must be day, week or month, got {grain!r}", EXIT_USAGE)
+    return dates
+
+
+# ---------------------------------------------------------------------------- lock
+
+
+@contextlib.contextmanager
+def run_lock(lock_path: Path) -> Iterator[None]:
+    """An exclusive, non-blocking lock; a second holder fails fast with EXIT_LOCKED."""
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    handle = lock_path.open("a+")
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            raise RefreshError(
+                f"another refresh is running ({holder}); nothing was touched", EXIT_LOCKED
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()} since {dt.datetime.now(dt.UTC):%Y-%m-%dT%H:%M:%SZ}")
+        handle.flush()
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            fcntl.flock(handle, fcntl.LOCK_UN)
+        handle.close()
+
+
+# ---------------------------------------------------------------------------- dbt
+
+
+def run_dbt(
+    args: list[str], db_path: Path, dbt_vars: dict[str, str], log_dir: Path
+) -> list[dict[str, Any]]:
+    """Run dbt in a subprocess against db_path; return run_results, raise on failure."""
+    target_path = log_dir / "target"
+    command = [
+        str(Path(sys.executable).with_name("dbt")),
+        *args,
+        "--profiles-dir",
+        str(PROJECT_ROOT / "profiles"),
+        "--project-dir",
+        str(PROJECT_ROOT),
+        "--target-path",
+        str(target_path),
+        "--vars",
+        json.dumps(dbt_vars),
+    ]
+    env = {**os.environ, "DBT_DUCKDB_PATH": str(db_path), "DBT_LOG_PATH": str(log_dir / "logs")}
+    completed = subprocess.run(
+        command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    results_file = target_path / "run_results.json"
+    results = json.loads(results_file.read_text())["results"] if results_file.exists() else []
+    if completed.returncode != 0:
+        failures = [
+            f"{r['unique_id']}: {r['status']} {(r.get('message') or '').strip()[:200]}"
+            for r in results
+            if r["status"] in {"error", "fail", "runtime error"}
+        ]
+        detail = "\n".join(failures) or (completed.stdout[-3000:] + completed.stderr[-2000:])
+        raise RefreshError(f"dbt {' '.join(args)} failed:\n{detail}")
+    return results
+
+
+def history_dates_present(db_path: Path) -> set[dt.date]:
+    import duckdb
+
+    if not db_path.exists():
+        return set()
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        exists = con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'marts' and table_name = 'customer_segment_history'"
+        ).fetchone()
+        if not exists or not exists[0]:
+            return set()
+        rows = con.execute(
+            "select distinct snapshot_date from marts.customer_segment_history"
+        ).fetchall()
+        return {row[0] for row in rows}
+    finally:
+        con.close()
+
+
+def summarise(db_path: Path, record: RunRecord, results: list[dict[str, Any]]) -> dict[str, int]:
+    """Fill counts into record; return customers per rfm_segment."""
+    import duckdb
+
+    record.models_built = sum(
+        1 for r in results if r["unique_id"].startswith("model.") and r["status"] == "success"
+    )
+    tests = [r for r in results if r["unique_id"].startswith(("test.", "unit_test."))]
+    record.tests_passed = sum(1 for r in tests if r["status"] == "pass")
+    record.tests_warned = sum(1 for r in tests if r["status"] == "warn")
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        record.quarantined_rows = con.execute(
+            "select count(*) from marts.quarantined_rows"
+        ).fetchone()[0]
+        record.customers = con.execute("select count(*) from marts.customer_segments").fetchone()[0]
+        as_of = con.execute("select max(as_of_date) from marts.customer_segments").fetchone()[0]
+        record.as_of_date = str(as_of)
+        rows = con.execute(
+            "select rfm_segment, count(*) from marts.customer_segments "
+            "group by 1 order by 2 desc, 1"
+        ).fetchall()
+    finally:
+        con.close()
+    return dict(rows)
+
+
+def record_run(db_path: Path, record: RunRecord) -> None:
+    """Append the run to marts.pipeline_runs inside the (unpublished) build database."""
+    import duckdb
+
+    con = duckdb.connect(str(db_path))
+    try:
+        con.execute(
+            """
+            create table if not exists marts.pipeline_runs (
+                run_id varchar primary key, started_at timestamp, finished_at timestamp,
+                status varchar, as_of_date date, models_built integer, tests_passed integer,
+                tests_warned integer, quarantined_rows bigint, customers bigint
+            )
+            """
+        )
+        con.execute(
+            "insert into marts.pipeline_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                record.run_id,
+                record.started_at,
+                record.finished_at,
+                record.status,
+                record.as_of_date,
+                record.models_built,
+                record.tests_passed,
+                record.tests_warned,
+                record.quarantined_rows,
+                record.customers,
+            ],
+        )
+        con.execute("checkpoint")
+    finally:
+        con.close()
+
+
+def export_parquet(db_path: Path, export_dir: Path, run_id: str) -> None:
+    """Write every public mart as <export_dir>/<mart>.parquet, swapping the folder in at the end."""
+    import duckdb
+
+    staging = export_dir.with_name(f".{export_dir.name}.{run_id}")
+    staging.mkdir(parents=True)
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        for mart in PUBLIC_MARTS:
+            con.execute(
+                f"copy (select * from marts.{mart}) to '{staging / mart}.parquet' (format parquet)"
+            )
+    finally:
+        con.close()
+    previous = export_dir.with_name(f".{export_dir.name}.old.{run_id}")
+    if export_dir.exists():
+        export_dir.rename(previous)
+    staging.rename(export_dir)
+    shutil.rmtree(previous, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------- refresh
+
+
+def refresh(
+    serving_path: Path,
+    dbt_vars: dict[str, str],
+    *,
+    history_start: str | None = None,
+    snapshot_grain: str = "month",
+    full_refresh: bool = False,
+    export_dir: Path | None = None,
+) -> RunRecord:
+    """Build, test and atomically publish; see the module docstring."""
+    serving_path = serving_path.resolve()
+    run_id = f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+    record = RunRecord(run_id=run_id, started_at=f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M:%S}")
+    work_dir = serving_path.parent / f".{serving_path.stem}.build-{run_id}"
+    build_path = work_dir / serving_path.name
+    with run_lock(serving_path.with_name(serving_path.name + ".lock")):
+        work_dir.mkdir(parents=True)
+        try:
+            if serving_path.exists() and not full_refresh:
+                shutil.copyfile(serving_path, build_path)
+            full = ["--full-refresh"] if full_refresh else []
+            results = run_dbt(["build", *full], build_path, dbt_vars, work_dir)
+            if history_start:
+                as_of = current_as_of_date(build_path)
+                built = build_history(
+                    build_path, dbt_vars, history_start, as_of, snapshot_grain, work_dir
+                )
+                if built:  # the history builds moved the as-of marts: rebuild the current date
+                    results = run_dbt(["build"], build_path, dbt_vars, work_dir)
+            segments = summarise(build_path, record, results)
+            record.status = "success"
+            record.finished_at = f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M:%S}"
+            record_run(build_path, record)
+            if export_dir is not None:
+                export_parquet(build_path, export_dir, run_id)
+            os.replace(build_path, serving_path)  # the atomic publish
+            record.message = "customers per rfm_segment: " + ", ".join(
+                f"{k} {v}" for k, v in segments.items()
+            )
+        except RefreshError as error:
+            record.status = "failed"
+            record.finished_at = f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M:%S}"
+            record.message = str(error)
+            append_run_log(serving_path, record)
+            raise
+        finally:
+            shutil.rmtree(work_dir, ignore_errors=True)
+    append_run_log(serving_path, record)
+    return record
+
+
+def current_as_of_date(db_path: Path) -> dt.date:
+    import duckdb
+
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        return con.execute("select as_of_date from intermediate.int_as_of_date").fetchone()[0]
+    finally:
+        con.close()
+
+
+def build_history(
+    build_path: Path,
+    dbt_vars: dict[str, str],
+    history_start: str,
+    as_of: dt.date,
+    grain: str,
+    work_dir: Path,
+) -> int:
+    """One build per snapshot date before as_of missing from the history, oldest first."""
+    start = check_date("history_start", history_start)
+    present = history_dates_present(build_path)
+    missing = [day for day in snapshot_calendar(start, as_of, grain) if day not in present]
+    for index, day in enumerate(missing):
+        args = [
+            "build",
+            "--select",
+            "+customer_segment_history",
+            "--indirect-selection",
+            "cautious",
+        ]
+        print(f"history: snapshot {day} ({index + 1}/{len(missing)})", file=sys.stderr, flush=True)
+        run_dbt(args, build_path, {**dbt_vars, "as_of_date": day.isoformat()}, work_dir)
+    return len(missing)
+
+
+def append_run_log(serving_path: Path, record: RunRecord) -> None:
+    log = serving_path.with_name(serving_path.name + ".runs.jsonl")
+    with log.open("a") as handle:
+        handle.write(json.dumps(record.__dict__) + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="custseg refresh",
+        description="Build, test and atomically publish the segment marts (for schedulers).",
+    )
+    parser.add_argument(
+        "--serving-path",
+        type=Path,
+        default=Path(
+            os.environ.get(
+                "CUSTSEG_SERVING_PATH", PROJECT_ROOT / "serving/customer_segmentation.duckdb"
+            )
+        ),
+        help="DuckDB file BI tools read "
+        "(default: serving/customer_segmentation.duckdb or $CUSTSEG_SERVING_PATH)",
+    )
+    parser.add_argument(
+        "--var",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a dbt var, e.g. as_of_date=2025-06-30 (repeatable)",
+    )
+    parser.add_argument(
+        "--history-start", help="backfill customer_segment_history from this date (YYYY-MM-DD)"
+    )
+    parser.add_argument(
+        "--snapshot-grain",
+        default="month",
+        choices=["month", "week", "day"],
+        help="history calendar grain",
+    )
+    parser.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild everything, history included, from the raw data",
+    )
+    parser.add_argument(
+        "--export-parquet",
+        type=Path,
+        help="also write the public marts as Parquet files into this folder",
+    )
+    args = parser.parse_args(argv)
+    started = time.monotonic()
+    try:
+        dbt_vars = parse_vars(args.var)
+        if args.history_start:
+            check_date("history_start", args.history_start)
+        record = refresh(
+            args.serving_path,
+            dbt_vars,
+            history_start=args.history_start,
+            snapshot_grain=args.snapshot_grain,
+            full_refresh=args.full_refresh,
+            export_dir=args.export_parquet,
+        )
+    except RefreshError as error:
+        print(
+            f"refresh FAILED (exit {error.code}); serving data unchanged.\n{error}", file=sys.stderr
+        )
+        return error.code
+    print(
+        f"refresh OK in {time.monotonic() - started:.1f}s: run {record.run_id}, "
+        f"as of {record.as_of_date}; "
+        f"{record.models_built} models built, {record.tests_passed} tests passed, "
+        f"{record.tests_warned} warned; {record.quarantined_rows} rows quarantined; "
+        f"{record.customers} customers.\n{record.message}\npublished to {args.serving_path}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

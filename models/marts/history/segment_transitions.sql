@@ -1,0 +1,110 @@
+{#-
+    One row per (scheme, period, from segment, to segment) between consecutive
+    snapshot dates of customer_segment_history. Customers new in the period come
+    from '(entered)'; customers missing from the later snapshot go to '(exited)',
+    so the rows of a period add up to the customers of both snapshots.
+-#}
+{%- set schemes = ['rfm_segment', 'value_tier', 'lifecycle_stage', 'pyramid_tier'] %}
+
+with
+
+history as (
+    select * from {{ ref('customer_segment_history') }}
+),
+
+snapshot_dates as (
+    select distinct snapshot_date from history
+),
+
+periods as (
+    select
+        snapshot_date as period_start,
+        lead(snapshot_date) over (order by snapshot_date) as period_end
+    from snapshot_dates
+),
+
+labels as (
+    {% for scheme in schemes %}
+        select
+            '{{ scheme }}' as segmentation_scheme,
+            snapshot_date,
+            customer_id,
+            {{ scheme }} as segment,
+            net_revenue
+        from history
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+),
+
+stayed_or_left as (
+    select
+        starts.segmentation_scheme,
+        periods.period_start,
+        periods.period_end,
+        starts.segment as from_segment,
+        coalesce(ends.segment, '(exited)') as to_segment,
+        coalesce(ends.net_revenue, 0) as net_revenue_end,
+        starts.net_revenue as net_revenue_start
+    from periods
+    inner join labels as starts
+        on periods.period_start = starts.snapshot_date
+    left join labels as ends
+        on
+            starts.segmentation_scheme = ends.segmentation_scheme
+            and starts.customer_id = ends.customer_id
+            and periods.period_end = ends.snapshot_date
+    where periods.period_end is not null
+),
+
+entered as (
+    select
+        ends.segmentation_scheme,
+        periods.period_start,
+        periods.period_end,
+        '(entered)' as from_segment,
+        ends.segment as to_segment,
+        ends.net_revenue as net_revenue_end,
+        0 as net_revenue_start
+    from periods
+    inner join labels as ends
+        on periods.period_end = ends.snapshot_date
+    left join labels as starts
+        on
+            ends.segmentation_scheme = starts.segmentation_scheme
+            and ends.customer_id = starts.customer_id
+            and periods.period_start = starts.snapshot_date
+    where starts.customer_id is null
+),
+
+moves as (
+    select * from stayed_or_left
+    union all
+    select * from entered
+),
+
+aggregated as (
+    select
+        segmentation_scheme,
+        period_start,
+        period_end,
+        from_segment,
+        to_segment,
+        count(*) as customers,
+        sum(net_revenue_start) as net_revenue_at_start,
+        sum(net_revenue_end) as net_revenue_at_end
+    from moves
+    group by
+        segmentation_scheme, period_start, period_end, from_segment, to_segment
+),
+
+shared as (
+    select
+        aggregated.*,
+        cast(customers as {{ type_double() }})
+        / sum(customers) over (
+            partition by segmentation_scheme, period_start, from_segment
+        ) as share_of_from_segment
+    from aggregated
+)
+
+select * from shared
