@@ -1,4 +1,4 @@
-{# Parse decimal text to the project's money type; null when it cannot be parsed. #}
+{# Parse contract decimal text to the project's money type; null when it is not a plain decimal. #}
 {% macro parse_amount(text_expr) %}
-    {{ return(try_cast(text_expr, type_money())) }}
+    {{ return(parse_decimal(text_expr, type_money())) }}
 {% endmacro %}

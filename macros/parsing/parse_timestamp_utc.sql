@@ -3,8 +3,12 @@
     cannot be parsed. Text without an offset is taken as UTC.
 #}
 {% macro parse_timestamp_utc(text_expr) %}
-    {{ return(adapter.dispatch('parse_timestamp_utc', 'customer_segmentation')(
-        text_expr)) }}
+    {%- set parsed = adapter.dispatch('parse_timestamp_utc', 'customer_segmentation')(
+        text_expr) -%}
+    {#- only the contract's ISO-8601 shapes; engines' own leniency (2024-1-1, T24:00) is refused -#}
+    {{ return(
+        'case when ' ~ matches_pattern(text_expr, contract_pattern('timestamp'))
+        ~ ' then ' ~ parsed ~ ' end') }}
 {% endmacro %}
 
 {% macro default__parse_timestamp_utc(text_expr) %}
@@ -17,9 +21,6 @@
 {% endmacro %}
 
 {% macro postgres__parse_timestamp_utc(text_expr) %}
-    {#- postgres has no try_cast: guard with a shape check, then cast -#}
-    case
-        when {{ text_expr }} ~ '^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}(:?\d{2})?)?$'
-            then ({{ text_expr }})::timestamptz at time zone 'UTC'
-    end
+    {#- the shape is checked by parse_timestamp_utc; an impossible date still raises -#}
+    ({{ text_expr }})::timestamptz at time zone 'UTC'
 {% endmacro %}

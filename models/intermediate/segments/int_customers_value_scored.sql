@@ -127,7 +127,8 @@ dimension_scores as (
 value_scores as (
     select
         dimension_scores.*,
-        {{ weighted_average(dimension_weight_columns, dimension_score_columns) }}
+        cast({{ weighted_average_exact(
+            dimension_weight_columns, dimension_score_columns) }} as decimal(18, 4))
             as value_score
     from dimension_scores
     cross join dimension_weights

@@ -38,42 +38,42 @@ labels as (
 
 stayed_or_left as (
     select
-        starts.segmentation_scheme,
+        start_labels.segmentation_scheme,
         periods.period_start,
         periods.period_end,
-        starts.segment as from_segment,
-        coalesce(ends.segment, '(exited)') as to_segment,
-        coalesce(ends.net_revenue, 0) as net_revenue_end,
-        starts.net_revenue as net_revenue_start
+        start_labels.segment as from_segment,
+        coalesce(end_labels.segment, '(exited)') as to_segment,
+        coalesce(end_labels.net_revenue, 0) as net_revenue_end,
+        start_labels.net_revenue as net_revenue_start
     from periods
-    inner join labels as starts
-        on periods.period_start = starts.snapshot_date
-    left join labels as ends
+    inner join labels as start_labels
+        on periods.period_start = start_labels.snapshot_date
+    left join labels as end_labels
         on
-            starts.segmentation_scheme = ends.segmentation_scheme
-            and starts.customer_id = ends.customer_id
-            and periods.period_end = ends.snapshot_date
+            start_labels.segmentation_scheme = end_labels.segmentation_scheme
+            and start_labels.customer_id = end_labels.customer_id
+            and periods.period_end = end_labels.snapshot_date
     where periods.period_end is not null
 ),
 
 entered as (
     select
-        ends.segmentation_scheme,
+        end_labels.segmentation_scheme,
         periods.period_start,
         periods.period_end,
         '(entered)' as from_segment,
-        ends.segment as to_segment,
-        ends.net_revenue as net_revenue_end,
+        end_labels.segment as to_segment,
+        end_labels.net_revenue as net_revenue_end,
         0 as net_revenue_start
     from periods
-    inner join labels as ends
-        on periods.period_end = ends.snapshot_date
-    left join labels as starts
+    inner join labels as end_labels
+        on periods.period_end = end_labels.snapshot_date
+    left join labels as start_labels
         on
-            ends.segmentation_scheme = starts.segmentation_scheme
-            and ends.customer_id = starts.customer_id
-            and periods.period_start = starts.snapshot_date
-    where starts.customer_id is null
+            end_labels.segmentation_scheme = start_labels.segmentation_scheme
+            and end_labels.customer_id = start_labels.customer_id
+            and periods.period_start = start_labels.snapshot_date
+    where start_labels.customer_id is null
 ),
 
 moves as (

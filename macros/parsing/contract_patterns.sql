@@ -1,0 +1,13 @@
+{# The text shapes the raw-data contract accepts: ISO-8601 timestamps and plain decimals. #}
+{% macro contract_pattern(kind) %}
+    {%- set patterns = {
+        'decimal': '[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)',
+        'timestamp': '[0-9]{4}-[0-9]{2}-[0-9]{2}'
+            ~ '([ T]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]([.][0-9]+)?)?'
+            ~ '(Z|[+-][0-9]{2}:[0-9]{2})?',
+    } -%}
+    {%- if kind not in patterns -%}
+        {{ exceptions.raise_compiler_error("contract_pattern: unknown kind '" ~ kind ~ "'") }}
+    {%- endif -%}
+    {{ return(patterns[kind]) }}
+{% endmacro %}
