@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 export DBT_PROFILES_DIR := profiles
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: help setup build test lint sqlfluff ruff dbt-ci pytest demo-data docs clean
+.PHONY: help setup build test lint sqlfluff ruff dbt-ci pytest demo-data docs refresh clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -44,6 +44,9 @@ dbt-ci: setup  ## dbt build on the demo data into a throw-away CI database
 
 pytest: setup  ## the pytest suite (runs dbt in subprocesses); exit code 5 (nothing collected) is a failure
 	$(BIN)/python -m pytest
+
+refresh: setup  ## scheduler entry: build, test, publish atomically to serving/ (ARGS='--var as_of_date=...')
+	$(BIN)/custseg-refresh $(ARGS)
 
 docs: setup  ## generate the dbt docs site into target/
 	$(BIN)/dbt docs generate
