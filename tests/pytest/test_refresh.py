@@ -5,7 +5,6 @@ Everything runs in subprocesses, as a scheduler and a BI tool would.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import subprocess
@@ -158,15 +157,45 @@ def test_failed_build_leaves_serving_byte_for_byte_unchanged(
 
 def test_second_refresh_fails_fast_while_one_runs(data_dir: Path, tmp_path: Path) -> None:
     serving = tmp_path / "serving.duckdb"
-    with (tmp_path / "serving.duckdb.lock").open("a+") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    lock = tmp_path / "serving.duckdb.lock"
+    command = [sys.executable, "-m", "custseg.refresh", "--serving-path", str(serving)]
+    first = subprocess.Popen(
+        [*command, "--var", f"raw_path={data_dir}"],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not (lock.exists() and lock.read_text().startswith("pid")):
+            assert time.monotonic() < deadline, "the first refresh never took the lock"
+            time.sleep(0.1)
         started = time.monotonic()
-        blocked = refresh(serving, "--var", f"raw_path={data_dir}")
+        second = refresh(serving, "--var", f"raw_path={data_dir}")
         elapsed = time.monotonic() - started
-    assert blocked.returncode == 75
-    assert "another refresh is running" in blocked.stderr
+        assert first.poll() is None, "the first refresh should still be running"
+        _out, err = first.communicate(timeout=300)
+    finally:
+        first.kill()
+    assert second.returncode == 75
+    assert "another refresh is running" in second.stderr
     assert elapsed < 10
-    assert not serving.exists()
+    assert first.returncode == 0, err
+    assert as_of_of(serving) == "2025-12-31"
+
+
+def test_runtime_error_mid_build_publishes_nothing(data_dir: Path, tmp_path: Path) -> None:
+    serving = tmp_path / "serving.duckdb"
+    assert refresh(serving, "--var", f"raw_path={data_dir}").returncode == 0
+    before = sha256(serving)
+    # staging builds fine; the first model that converts to business days fails at run time
+    failed = refresh(
+        serving, "--var", f"raw_path={data_dir}", "--var", "business_timezone=Mars/Olympus_Mons"
+    )
+    assert failed.returncode == 1
+    assert "error" in failed.stderr
+    assert sha256(serving) == before
 
 
 def test_malformed_vars_are_refused(tmp_path: Path) -> None:
