@@ -572,8 +572,14 @@ def _polars_main(argv: Sequence[str]) -> int:
 
     def dedupe(frame: pl.LazyFrame, id_column: str, columns: Sequence[str]) -> pl.LazyFrame:
         """Identical re-deliveries kept once; ids whose rows differ dropped entirely."""
-        distinct = frame.unique(subset=list(columns), keep="first", maintain_order=True)
-        return distinct.filter(pl.len().over(id_column) == 1)
+        counted = frame.with_columns(pl.len().over(id_column).alias("_deliveries"))
+        repeated = (
+            counted.filter(pl.col("_deliveries") > 1)
+            .unique(subset=list(columns), keep="first", maintain_order=True)
+            .filter(pl.len().over(id_column) == 1)
+        )
+        single = counted.filter(pl.col("_deliveries") == 1)
+        return pl.concat([single, repeated]).drop("_deliveries")
 
     fx = (
         pl.scan_csv(args.seeds_dir / "fx_rates.csv", infer_schema=False)
@@ -691,7 +697,7 @@ def _polars_main(argv: Sequence[str]) -> int:
     )
 
     def score(measure: str, descending: bool) -> pl.Expr:
-        c = pl.col(measure).filter(buyer).rank("max", descending=descending).cast(pl.Int64)
+        c = pl.col(measure).rank("max", descending=descending).cast(pl.Int64)
         return ((RFM_BINS * c + pl.len() - 1) // pl.len()).alias(measure)
 
     scores = features.filter(buyer).select(
@@ -879,27 +885,29 @@ class Bench:
             raise BenchmarkError(f"dbt {verb} failed:\n{completed.stdout[-4000:]}")
 
     def db(self, system: str) -> Path:
-        return self.work / system / f"{CATALOG}.duckdb"
+        """The DuckDB file of a system. The dbt systems share one path: dbt's partial-parse
+        cache is invalidated when the profile (DBT_DUCKDB_PATH) changes."""
+        return self.work / ("floor" if system == "floor" else "dbt") / f"{CATALOG}.duckdb"
 
     # -- steps -----------------------------------------------------------------
 
     def prepare(self, systems: Sequence[str]) -> None:
-        for sub in ("logs", "outputs", *systems):
+        for sub in ("logs", "outputs", "dbt", "floor"):
             (self.work / sub).mkdir(parents=True, exist_ok=True)
         # dbt compile parses the project (so every timed dbt command reuses the partial-parse
-        # cache, as a user's second build does) and gives the floor its compiled SQL.
-        floor_db = self.db("floor")
-        floor_db.parent.mkdir(parents=True, exist_ok=True)
-        _remove_db(floor_db)
-        _log("dbt compile (untimed: parse cache and the floor's SQL)")
-        self.dbt_untimed("compile", floor_db)
+        # cache, as a user's repeated builds do) and gives the floor its compiled SQL. It runs
+        # on a fresh database, so the incremental model compiles to its full-refresh SQL.
+        db = self.db("dbt_build")
+        _remove_db(db)
+        _log(f"dbt compile (untimed: parse cache and the floor's SQL) in {self.project_dir}")
+        self.dbt_untimed("compile", db)
         shutil.copy(self.target / "manifest.json", self.work / "floor-manifest.json")
-        _remove_db(floor_db)
+        _remove_db(db)
 
     def run_system(self, system: str, repeat: int) -> dict[str, Any]:
         log = self.work / "logs" / f"{system}-{repeat}.log"
-        if system in ("dbt_build", "dbt_run", "dbt_rebuild"):
-            db = self.db("dbt_build" if system == "dbt_rebuild" else system)
+        if system in DBT_SYSTEMS:
+            db = self.db(system)
             if system == "dbt_rebuild" and not db.exists():
                 self.dbt_untimed("build", db)
             if system != "dbt_rebuild":
@@ -1098,6 +1106,54 @@ def render_markdown(report: dict[str, Any]) -> str:
 # ---------------------------------------------------------------------------
 
 
+def _git(repo: Path, *args: str) -> str | None:
+    completed = subprocess.run(
+        ["git", "-C", str(repo), *args], capture_output=True, text=True, check=False
+    )
+    return completed.stdout.strip() if completed.returncode == 0 else None
+
+
+def export_project(repo: Path, rev: str, dest: Path) -> dict[str, Any]:
+    """`git archive <rev>` of the repo into dest: a fixed project state, whatever is being
+    edited in the working tree meanwhile (nothing in the repo is written)."""
+    import io
+    import tarfile
+
+    commit = _git(repo, "rev-parse", "--verify", f"{rev}^{{commit}}")
+    if commit is None:
+        raise SystemExit(f"--project-rev {rev!r} is not a commit of {repo}")
+    archive = subprocess.run(
+        ["git", "-C", str(repo), "archive", commit], capture_output=True, check=True
+    ).stdout
+    shutil.rmtree(dest, ignore_errors=True)
+    dest.mkdir(parents=True)
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(dest, filter="data")
+    return {"dir": str(dest), "git_commit": commit, "source": f"git archive {rev} of {repo}"}
+
+
+def project_info(project_dir: Path) -> dict[str, Any]:
+    """The project state measured: commit, and files differing from it (working tree)."""
+    commit = _git(project_dir, "rev-parse", "HEAD")
+    changed = _git(
+        project_dir,
+        "status",
+        "--porcelain",
+        "--",
+        "models",
+        "macros",
+        "seeds",
+        "tests/data_tests",
+        "dbt_project.yml",
+        "profiles",
+    )
+    return {
+        "dir": str(project_dir),
+        "git_commit": commit,
+        "uncommitted_project_files": changed.splitlines() if changed else [],
+    }
+
+
 def ensure_data(transactions: int) -> Path:
     """/tmp/bench/<N>: generated (Parquet) unless the three files are already there."""
     target = BENCH_ROOT / str(transactions)
@@ -1189,6 +1245,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="the dbt project (default: this repo)",
     )
     parser.add_argument(
+        "--project-rev",
+        metavar="REV",
+        help="benchmark this git revision of the project (exported with git archive into "
+        "<work-dir>/project) instead of the working tree",
+    )
+    parser.add_argument(
         "--lifetimes-max-rows",
         type=int,
         default=12_000_000,
@@ -1242,6 +1304,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     for system, note in skipped.items():
         _log(f"skipping {system}: {note}")
 
+    if args.project_rev:
+        project = export_project(args.project_dir, args.project_rev, args.work_dir / "project")
+        args.project_dir = Path(project["dir"])
+    else:
+        project = project_info(args.project_dir.resolve())
+
     machine = machine_info()
     cores = machine["usable_cores"] or machine["logical_cores"] or 1
     bench = Bench(args)
@@ -1254,6 +1322,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "customers_rows": rows["customers"],
             "interactions_rows": rows["interactions"],
         },
+        "project": project,
         "as_of_date": args.as_of_date,
         "run_date": bench.run_date,
         "repeats": args.repeats,

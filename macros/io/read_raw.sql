@@ -1,7 +1,7 @@
 {#
     A relation (or table expression) yielding one raw contract table with every
-    contract column as text, plus _source_file and _source_row (null where the
-    engine cannot tell).
+    contract column as trimmed text (blank = null), plus _source_file and
+    _source_row (null where the engine cannot tell).
 #}
 {% macro read_raw(table_name) %}
     {#- always register the source, so lineage and docs show it -#}
@@ -18,7 +18,7 @@
     (
         select
             {%- for column in raw_contract_columns(table_name) %}
-            nullif(cast({{ column }} as {{ dbt.type_string() }}), '') as {{ column }},
+            nullif(trim(cast({{ column }} as {{ dbt.type_string() }})), '') as {{ column }},
             {%- endfor %}
             cast('{{ source_relation }}' as {{ dbt.type_string() }})
                 as _source_file,
@@ -59,7 +59,7 @@
     (
         select
             {%- for column in columns %}
-            nullif(cast({{ column }} as varchar), '') as {{ column }},
+            nullif(trim(cast({{ column }} as varchar)), '') as {{ column }},
             {%- endfor %}
             filename as _source_file,
             {{ row_expr }} as _source_row

@@ -19,7 +19,7 @@
             <> max({{ passed }}) over ({{ window }})
             then '{{ id_column }}:conflicting_duplicate_id'
         when row_number() over (
-            {{ window }} order by _source_file, _source_row, row_fingerprint
+            {{ window }} order by _source_file, _source_row, raw_values
         ) > 1
             then '{{ id_column }}:duplicate_delivery'
     end

@@ -16,11 +16,20 @@
 {% endmacro %}
 
 {% macro duckdb__parse_timestamp_utc(text_expr) %}
-    {#- timestamptz honours an offset or Z; timezone('UTC', ...) drops the zone -#}
-    timezone('UTC', try_cast({{ text_expr }} as timestamptz))
+    {#- with Z or an offset: an instant, shown in UTC; without: already UTC, so it
+        is read as a plain timestamp and the session time zone never applies -#}
+    case
+        when {{ matches_pattern(text_expr, '.*(Z|[+-][0-9]{2}:[0-9]{2})') }}
+            then timezone('UTC', try_cast({{ text_expr }} as timestamptz))
+        else try_cast({{ text_expr }} as timestamp)
+    end
 {% endmacro %}
 
 {% macro postgres__parse_timestamp_utc(text_expr) %}
     {#- the shape is checked by parse_timestamp_utc; an impossible date still raises -#}
-    ({{ text_expr }})::timestamptz at time zone 'UTC'
+    case
+        when {{ matches_pattern(text_expr, '.*(Z|[+-][0-9]{2}:[0-9]{2})') }}
+            then ({{ text_expr }})::timestamptz at time zone 'UTC'
+        else ({{ text_expr }})::timestamp
+    end
 {% endmacro %}

@@ -9,11 +9,13 @@
     {%- set visit_min = var_number('churn_visit_min_previous', 1, integer=true) -%}
     {%- set complaints_min = var_number('churn_complaints_threshold', 1, integer=true) -%}
     {%- set spend_ratio = var_number('churn_spend_drop_ratio', 0, 1) -%}
+    {#- overdue: recency > factor * mean gap, in exact arithmetic as
+        recency * (purchase_days - 1) > factor * (last - first purchase day) -#}
     {%- set signals = [
         ('overdue',
-            '(purchase_days >= 2 and recency_days > ' ~ overdue_factor
-            ~ ' * mean_purchase_gap_days) or (purchase_days = 1 and recency_days > '
-            ~ single_days ~ ')'),
+            '(purchase_days >= 2 and recency_days * (purchase_days - 1) > '
+            ~ overdue_factor ~ ' * btyd_recency_days)'
+            ~ ' or (purchase_days = 1 and recency_days > ' ~ single_days ~ ')'),
         ('falling_visits',
             'visits_previous_60_days >= ' ~ visit_min
             ~ ' and 2 * visits_last_30_days < ' ~ visit_ratio ~ ' * visits_previous_60_days'),

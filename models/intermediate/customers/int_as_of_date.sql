@@ -6,13 +6,33 @@ transactions as (
     select * from {{ ref('stg_shop__transactions') }}
 ),
 
+customers as (
+    select * from {{ ref('stg_shop__customers') }}
+),
+
+latest_transaction as (
+    select max({{ to_business_date('transaction_at') }}) as transaction_date
+    from transactions
+),
+
+latest_registration as (
+    select max({{ to_business_date('registered_at') }}) as registration_date
+    from customers
+),
+
 as_of_date as (
     {%- if as_of_date is not none %}
         select cast('{{ as_of_date }}' as date) as as_of_date
     {%- else %}
-        {#- default: the business day of the latest valid transaction -#}
-        select max({{ to_business_date('transaction_at') }}) as as_of_date
-        from transactions
+        {#- default: the business day of the latest valid transaction; with no
+            transactions at all, the latest registration (a prospects-only shop) -#}
+        select
+            coalesce(
+                latest_transaction.transaction_date,
+                latest_registration.registration_date
+            ) as as_of_date
+        from latest_transaction
+        cross join latest_registration
     {%- endif %}
 )
 

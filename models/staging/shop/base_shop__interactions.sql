@@ -22,7 +22,7 @@ parsed as (
         lower(nullif(trim(channel), '')) as channel,
 
         ---------- numerics
-        {{ parse_decimal('trim(score)', 'decimal(18, 8)') }} as score,
+        {{ parse_decimal('trim(score)', 'decimal(38, 18)') }} as score,
 
         ---------- timestamps
         {{ parse_timestamp_utc('trim(occurred_at)') }} as occurred_at,
