@@ -283,7 +283,6 @@ def duckdb_config() -> dict[str, Any]:
         "threads": int(os.environ.get("DBT_DUCKDB_THREADS", "2")),
         "memory_limit": os.environ.get("DBT_DUCKDB_MEMORY_LIMIT", "8GB"),
         "preserve_insertion_order": False,
-        "TimeZone": "UTC",
         "storage_compatibility_version": "v1.4.0",
     }
 
@@ -299,7 +298,7 @@ def floor_plan(manifest: dict[str, Any]) -> list[dict[str, Any]]:
         if node["resource_type"] in ("model", "seed") and node["package_name"] == project
     }
     graph = {
-        uid: [dep for dep in node["depends_on"]["nodes"] if dep in nodes]
+        uid: [dep for dep in node["depends_on"].get("nodes", []) if dep in nodes]
         for uid, node in nodes.items()
     }
     plan = []
@@ -339,6 +338,7 @@ def _floor_main(argv: Sequence[str]) -> int:
     args = parser.parse_args(argv)
     plan = floor_plan(json.loads(args.manifest.read_text()))
     con = duckdb.connect(str(args.db), config=duckdb_config())
+    con.execute("set TimeZone = 'UTC'")  # needs the icu extension: after connecting
     timings = []
     schemas: set[tuple[str, str]] = set()
     for step in plan:
@@ -1082,20 +1082,33 @@ def render_markdown(report: dict[str, Any]) -> str:
         value = "-" if t["ratio"] is None else f"{t['ratio']:.2f}"
         met = {True: "yes", False: "**no**", None: "not measured"}[t["met"]]
         lines.append(f"| {key.replace('_over_', ' / ')} | {value} | {t['target']} | {met} |")
+    medians = {system: s["wall_s_median"] for system, s in summary.items()}
+    derived = []
+    if "dbt_build" in medians and "floor" in medians:
+        derived.append(
+            f"dbt build - floor = {medians['dbt_build'] - medians['floor']:.1f} s "
+            "(dbt start-up, parsing, tests, per-node overhead)"
+        )
+    if "dbt_build" in medians and "dbt_run" in medians:
+        derived.append(
+            f"dbt build - dbt run = {medians['dbt_build'] - medians['dbt_run']:.1f} s "
+            "(seeds, unit and data tests)"
+        )
+    if "dbt_run" in medians and "floor" in medians:
+        derived.append(f"dbt run - floor = {medians['dbt_run'] - medians['floor']:.1f} s")
+    if derived:
+        lines += ["", "Derived: " + "; ".join(derived) + "."]
     for system, note in report.get("skipped", {}).items():
         lines.append(f"\nNot measured: {LABELS[system]}: {note}")
-    if report.get("dbt_build_nodes"):
-        nodes = report["dbt_build_nodes"]
-        lines += [
-            "",
-            "dbt build, slowest nodes (run_results.json, median repeat):",
-            "",
-            "| node | status | s |",
-            "|---|---|---:|",
-        ]
-        lines += [
-            f"| {n['unique_id']} | {n['status']} | {n['seconds']:.2f} |" for n in nodes["top"]
-        ]
+    for system, title in (
+        ("dbt_build", "dbt build, slowest nodes (run_results.json, median repeat)"),
+        ("floor", "engine floor, slowest statements (median repeat)"),
+    ):
+        nodes = report.get(f"{system}_nodes")
+        if not nodes:
+            continue
+        lines += ["", f"{title}:", "", "| node | s |", "|---|---:|"]
+        lines += [f"| {n['unique_id']} | {n['seconds']:.2f} |" for n in nodes["top"][:10]]
         per_type = ", ".join(f"{k} {v:.1f} s" for k, v in sorted(nodes["by_type"].items()))
         lines += ["", f"Sum of node times by type: {per_type}."]
     return "\n".join(lines) + "\n"

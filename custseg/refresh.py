@@ -1,6 +1,6 @@
 """Scheduler-safe refresh: build into a fresh database, test it, publish it atomically.
 
-`custseg refresh` (also `make refresh`) is the one command a scheduler calls:
+`custseg-refresh` (also `make refresh`) is the one command a scheduler calls:
 
 1. takes a run lock (a second run while one is going exits at once with code 75);
 2. copies the serving database (if any) to a private build file, so incremental history carries
@@ -25,6 +25,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -201,27 +202,6 @@ def run_dbt(
     return results
 
 
-def history_dates_present(db_path: Path) -> set[dt.date]:
-    import duckdb
-
-    if not db_path.exists():
-        return set()
-    con = duckdb.connect(str(db_path), read_only=True)
-    try:
-        exists = con.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = 'marts' and table_name = 'customer_segment_history'"
-        ).fetchone()
-        if not exists or not exists[0]:
-            return set()
-        rows = con.execute(
-            "select distinct snapshot_date from marts.customer_segment_history"
-        ).fetchall()
-        return {row[0] for row in rows}
-    finally:
-        con.close()
-
-
 def summarise(db_path: Path, record: RunRecord, results: list[dict[str, Any]]) -> dict[str, int]:
     """Fill counts into record; return customers per rfm_segment."""
     import duckdb
@@ -239,7 +219,7 @@ def summarise(db_path: Path, record: RunRecord, results: list[dict[str, Any]]) -
         ).fetchone()[0]
         record.customers = con.execute("select count(*) from marts.customer_segments").fetchone()[0]
         as_of = con.execute("select max(as_of_date) from marts.customer_segments").fetchone()[0]
-        record.as_of_date = str(as_of)
+        record.as_of_date = str(as_of) if as_of is not None else ""
         rows = con.execute(
             "select rfm_segment, count(*) from marts.customer_segments "
             "group by 1 order by 2 desc, 1"
@@ -249,8 +229,12 @@ def summarise(db_path: Path, record: RunRecord, results: list[dict[str, Any]]) -
     return dict(rows)
 
 
-def record_run(db_path: Path, record: RunRecord) -> None:
-    """Append the run to marts.pipeline_runs inside the (unpublished) build database."""
+def record_run(db_path: Path, record: RunRecord, previous: Path | None = None) -> None:
+    """Append the run to marts.pipeline_runs inside the (unpublished) build database.
+
+    `previous`: a serving file whose pipeline_runs rows are carried over (after a full refresh
+    started from an empty database).
+    """
     import duckdb
 
     con = duckdb.connect(str(db_path))
@@ -264,6 +248,19 @@ def record_run(db_path: Path, record: RunRecord) -> None:
             )
             """
         )
+        if previous is not None and previous.exists():
+            con.execute(f"attach '{previous}' as previous_serving (read_only)")
+            has_runs = con.execute(
+                "select count(*) from information_schema.tables where table_catalog = "
+                "'previous_serving' and table_schema = 'marts' and table_name = 'pipeline_runs'"
+            ).fetchone()[0]
+            if has_runs:
+                con.execute(
+                    "insert into marts.pipeline_runs "
+                    "select * from previous_serving.marts.pipeline_runs "
+                    "where run_id not in (select run_id from marts.pipeline_runs)"
+                )
+            con.execute("detach previous_serving")
         con.execute(
             "insert into marts.pipeline_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
@@ -271,7 +268,7 @@ def record_run(db_path: Path, record: RunRecord) -> None:
                 record.started_at,
                 record.finished_at,
                 record.status,
-                record.as_of_date,
+                record.as_of_date or None,
                 record.models_built,
                 record.tests_passed,
                 record.tests_warned,
@@ -284,24 +281,28 @@ def record_run(db_path: Path, record: RunRecord) -> None:
         con.close()
 
 
-def export_parquet(db_path: Path, export_dir: Path, run_id: str) -> None:
-    """Write every public mart as <export_dir>/<mart>.parquet, swapping the folder in at the end."""
+def export_parquet(db_path: Path, folder: Path) -> Path:
+    """Write every public mart as <folder>/<mart>.parquet (before anything is published)."""
     import duckdb
 
-    staging = export_dir.with_name(f".{export_dir.name}.{run_id}")
-    staging.mkdir(parents=True)
+    folder.mkdir(parents=True)
     con = duckdb.connect(str(db_path), read_only=True)
     try:
         for mart in PUBLIC_MARTS:
-            con.execute(
-                f"copy (select * from marts.{mart}) to '{staging / mart}.parquet' (format parquet)"
-            )
+            target = str(folder / f"{mart}.parquet").replace("'", "''")
+            con.execute(f"copy (select * from marts.{mart}) to '{target}' (format parquet)")
     finally:
         con.close()
-    previous = export_dir.with_name(f".{export_dir.name}.old.{run_id}")
-    if export_dir.exists():
-        export_dir.rename(previous)
-    staging.rename(export_dir)
+    return folder
+
+
+def swap_folder(staged: Path, target: Path, run_id: str) -> None:
+    """Move `staged` to `target`, replacing the previous export (two renames, no copy)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    previous = target.with_name(f".{target.name}.old.{run_id}")
+    if target.exists():
+        target.rename(previous)
+    shutil.move(str(staged), str(target))
     shutil.rmtree(previous, ignore_errors=True)
 
 
@@ -321,65 +322,127 @@ def refresh(
     serving_path = serving_path.resolve()
     run_id = f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
     record = RunRecord(run_id=run_id, started_at=f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M:%S}")
-    work_dir = serving_path.parent / f".{serving_path.stem}.build-{run_id}"
+    build_prefix = f".{serving_path.stem}.build-"
+    work_dir = serving_path.parent / f"{build_prefix}{run_id}"
     build_path = work_dir / serving_path.name
     with run_lock(serving_path.with_name(serving_path.name + ".lock")):
-        work_dir.mkdir(parents=True)
+        # leftovers of a run that was killed: safe to remove, we hold the lock
+        for stale in serving_path.parent.glob(f"{build_prefix}*"):
+            shutil.rmtree(stale, ignore_errors=True)
         try:
+            if serving_path.with_name(serving_path.name + ".wal").exists():
+                raise RefreshError(
+                    f"{serving_path} has a write-ahead log: something opened it for writing. "
+                    "BI tools must open it read-only; checkpoint or remove the .wal, then rerun."
+                )
+            work_dir.mkdir(parents=True)
             if serving_path.exists() and not full_refresh:
                 shutil.copyfile(serving_path, build_path)
+            if history_start:
+                prune_history(
+                    build_path, check_date("history_start", history_start), snapshot_grain
+                )
             full = ["--full-refresh"] if full_refresh else []
             results = run_dbt(["build", *full], build_path, dbt_vars, work_dir)
             if history_start:
-                as_of = current_as_of_date(build_path)
-                built = build_history(
-                    build_path, dbt_vars, history_start, as_of, snapshot_grain, work_dir
-                )
+                built = build_history(build_path, dbt_vars, history_start, snapshot_grain, work_dir)
                 if built:  # the history builds moved the as-of marts: rebuild the current date
                     results = run_dbt(["build"], build_path, dbt_vars, work_dir)
             segments = summarise(build_path, record, results)
             record.status = "success"
             record.finished_at = f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M:%S}"
-            record_run(build_path, record)
+            record_run(build_path, record, previous=serving_path if full_refresh else None)
+            staged_export = None
             if export_dir is not None:
-                export_parquet(build_path, export_dir, run_id)
+                staged_export = export_parquet(build_path, work_dir / "parquet")
             os.replace(build_path, serving_path)  # the atomic publish
+            if staged_export is not None and export_dir is not None:
+                swap_folder(staged_export, export_dir.resolve(), run_id)
             record.message = "customers per rfm_segment: " + ", ".join(
                 f"{k} {v}" for k, v in segments.items()
             )
-        except RefreshError as error:
+        except (Exception, KeyboardInterrupt) as error:
             record.status = "failed"
             record.finished_at = f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M:%S}"
-            record.message = str(error)
+            record.message = str(error) or type(error).__name__
             append_run_log(serving_path, record)
-            raise
+            if isinstance(error, RefreshError):
+                raise
+            raise RefreshError(f"{type(error).__name__}: {error}") from error
         finally:
             shutil.rmtree(work_dir, ignore_errors=True)
     append_run_log(serving_path, record)
     return record
 
 
-def current_as_of_date(db_path: Path) -> dt.date:
+def is_calendar_date(day: dt.date, grain: str) -> bool:
+    if grain == "day":
+        return True
+    if grain == "week":
+        return day.weekday() == 6
+    return day.day == calendar.monthrange(day.year, day.month)[1]
+
+
+def prune_history(db_path: Path, start: dt.date, grain: str) -> None:
+    """Drop history dates off the calendar (e.g. yesterday's as_of_date); builds re-add today's."""
     import duckdb
 
-    con = duckdb.connect(str(db_path), read_only=True)
+    if not db_path.exists():
+        return
+    con = duckdb.connect(str(db_path))
     try:
-        return con.execute("select as_of_date from intermediate.int_as_of_date").fetchone()[0]
+        present = history_dates_in(con)
+        stale = [day for day in present if day < start or not is_calendar_date(day, grain)]
+        if stale:
+            con.execute(
+                "delete from marts.customer_segment_history where snapshot_date in "
+                f"({', '.join('?' for _ in stale)})",
+                stale,
+            )
+            con.execute("checkpoint")
     finally:
         con.close()
+
+
+def history_dates_in(con: Any) -> list[dt.date]:
+    exists = con.execute(
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'marts' and table_name = 'customer_segment_history'"
+    ).fetchone()[0]
+    if not exists:
+        return []
+    rows = con.execute(
+        "select distinct snapshot_date from marts.customer_segment_history"
+    ).fetchall()
+    return sorted(row[0] for row in rows)
 
 
 def build_history(
     build_path: Path,
     dbt_vars: dict[str, str],
     history_start: str,
-    as_of: dt.date,
     grain: str,
     work_dir: Path,
 ) -> int:
-    """One build per snapshot date before as_of missing from the history, oldest first."""
+    """One build per calendar date before as_of missing from the history, oldest first.
+
+    Dates before the first customer registered would hold no rows; they are skipped.
+    """
+    import duckdb
+
     start = check_date("history_start", history_start)
-    present = history_dates_present(build_path)
+    con = duckdb.connect(str(build_path), read_only=True)
+    try:
+        as_of, first_known = con.execute(
+            "select max(as_of_date), min(cast(registered_at as date)) from marts.customer_features"
+        ).fetchone()
+        present = set(history_dates_in(con))
+    finally:
+        con.close()
+    if as_of is None:
+        return 0
+    if first_known is not None:
+        start = max(start, first_known)
     missing = [day for day in snapshot_calendar(start, as_of, grain) if day not in present]
     for index, day in enumerate(missing):
         args = [
@@ -400,9 +463,13 @@ def append_run_log(serving_path: Path, record: RunRecord) -> None:
         handle.write(json.dumps(record.__dict__) + "\n")
 
 
+def raise_interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt(f"terminated by signal {signum}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="custseg refresh",
+        prog="custseg-refresh",
         description="Build, test and atomically publish the segment marts (for schedulers).",
     )
     parser.add_argument(
@@ -444,6 +511,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     started = time.monotonic()
+    # a scheduler's timeout sends SIGTERM: unwind like Ctrl-C, so dbt is stopped and cleaned up
+    signal.signal(signal.SIGTERM, raise_interrupt)
     try:
         dbt_vars = parse_vars(args.var)
         if args.history_start:

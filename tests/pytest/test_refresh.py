@@ -279,3 +279,45 @@ def test_parquet_export_matches_the_marts(data_dir: Path, tmp_path: Path) -> Non
     assert done.returncode == 0, done.stderr
     exported = pd.read_parquet(export / "customer_segments.parquet")
     assert len(exported) == len(read_table(serving, "marts.customer_segments"))
+
+
+def test_daily_runs_keep_the_calendar_plus_only_the_current_date(
+    history_serving: Path, data_dir: Path, tmp_path: Path
+) -> None:
+    serving = tmp_path / "serving.duckdb"
+    serving.write_bytes(history_serving.read_bytes())
+    for day in ("2026-01-10", "2026-01-11"):
+        done = refresh(
+            serving,
+            "--var",
+            f"raw_path={data_dir}",
+            "--var",
+            f"as_of_date={day}",
+            "--history-start",
+            "2025-09-01",
+        )
+        assert done.returncode == 0, done.stderr
+    history = read_table(serving, "marts.customer_segment_history")
+    assert sorted(history.snapshot_date.astype(str).unique()) == [
+        "2025-09-30",
+        "2025-10-31",
+        "2025-11-30",
+        "2025-12-31",
+        "2026-01-11",
+    ]
+    transitions = read_table(serving, "marts.segment_transitions")
+    assert transitions.period_end.astype(str).max() == "2026-01-11"
+
+
+def test_full_refresh_keeps_the_run_log_and_empty_marts_do_not_crash(
+    history_serving: Path, data_dir: Path, tmp_path: Path
+) -> None:
+    serving = tmp_path / "serving.duckdb"
+    serving.write_bytes(history_serving.read_bytes())
+    runs_before = len(read_table(serving, "marts.pipeline_runs"))
+    done = refresh(serving, "--var", f"raw_path={data_dir}", "--full-refresh")
+    assert done.returncode == 0, done.stderr
+    assert len(read_table(serving, "marts.pipeline_runs")) == runs_before + 1
+    early = refresh(serving, "--var", f"raw_path={data_dir}", "--var", "as_of_date=2020-01-01")
+    assert early.returncode == 0, early.stderr
+    assert "0 customers" in early.stdout

@@ -10,7 +10,7 @@
     One row per (customer, snapshot_date): what customer_segments showed when
     built with as_of_date = snapshot_date. Each run writes the rows of its own
     as_of_date (replacing that date if it was written before); the refresh
-    command (`custseg history`) backfills a calendar of snapshot dates by
+    command (`custseg-refresh --history-start`) backfills a calendar of snapshot dates by
     building once per date, oldest first. Everything is recomputed from the
     transaction log, so any start date can be backfilled and re-running a date
     reproduces it exactly.
