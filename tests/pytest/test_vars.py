@@ -19,6 +19,7 @@ CASES = [
     ({"raw_format": "xlsx"}, "raw_format' must be one of csv, parquet"),
     ({"raw_path": "data'; select 1; --"}, "raw_path' must be a directory path without quotes"),
     ({"playbook_scheme": "stars"}, "playbook_scheme' must be one of"),
+    ({"rfm_min_customers": "abc"}, "rfm_min_customers' must be an integer"),
 ]
 
 
