@@ -1,14 +1,15 @@
 {#
     One text value showing a raw row for the quarantine ("col=value | ...").
-    Columns in `masked` (PII) show only whether they were present.
+    Columns in `masked` (PII) show only whether they were present; columns are
+    read as <prefix><name>.
 #}
-{% macro raw_values_text(table_name, masked=[]) %}
+{% macro raw_values_text(table_name, masked=[], prefix='') %}
     {%- set parts = [] -%}
     {%- for column in raw_contract_columns(table_name) -%}
         {%- if column in masked -%}
-            {%- set value = "case when " ~ column ~ " is null then '' else '<redacted>' end" -%}
+            {%- set value = "case when " ~ prefix ~ column ~ " is null then '' else '<redacted>' end" -%}
         {%- else -%}
-            {%- set value = "coalesce(" ~ column ~ ", '')" -%}
+            {%- set value = "coalesce(" ~ prefix ~ column ~ ", '')" -%}
         {%- endif -%}
         {%- do parts.append("'" ~ (' | ' if not loop.first else '') ~ column ~ "='") -%}
         {%- do parts.append(value) -%}

@@ -1,5 +1,5 @@
-{# rejection_reason and rejected_column from a '<column>:<reason_code>' rejection value. #}
-{% macro split_rejection(rejection_column='rejection') %}
-    {{ dbt.split_part(rejection_column, "':'", 2) }} as rejection_reason,
-    {{ dbt.split_part(rejection_column, "':'", 1) }} as rejected_column
+{# rejection_reason and rejected_column from a '<column>:<reason_code>' rejection expression. #}
+{% macro split_rejection(rejection_expr='rejection') %}
+    {{ dbt.split_part(rejection_expr, "':'", 2) }} as rejection_reason,
+    {{ dbt.split_part(rejection_expr, "':'", 1) }} as rejected_column
 {% endmacro %}

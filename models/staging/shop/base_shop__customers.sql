@@ -9,22 +9,21 @@ raw_customers as (
 parsed as (
     select
         ---------- ids
-        trim(customer_id) as customer_id,
+        customer_id,
 
         ---------- strings
-        lower(nullif(trim(email), '')) as email,
-        nullif(trim(phone), '') as phone,
-        upper(nullif(trim(country), '')) as country,
-        lower(nullif(trim(acquisition_channel), '')) as acquisition_channel,
+        lower(email) as email,
+        phone,
+        upper(country) as country,
+        lower(acquisition_channel) as acquisition_channel,
 
         ---------- timestamps
-        {{ parse_timestamp_utc('trim(registered_at)') }} as registered_at,
+        {{ parse_timestamp_utc('registered_at') }} as registered_at,
 
-        ---------- raw text kept for validation and the quarantine
-        registered_at as raw_registered_at,
-        {{ raw_values_text('customers', masked=['email', 'phone']) }}
-            as raw_values,
-        {{ row_fingerprint('customers') }} as row_fingerprint,
+        ---------- raw text (trimmed, blank = null) for checks and the quarantine
+        {% for column in raw_contract_columns('customers') %}
+            {{ column }} as raw__{{ column }},
+        {% endfor %}
         _source_file,
         _source_row
     from raw_customers
@@ -34,9 +33,8 @@ checked as (
     select
         parsed.*,
         case
-            when customer_id is null or customer_id = ''
-                then 'customer_id:missing_key'
-            when raw_registered_at is null then 'registered_at:missing_value'
+            when customer_id is null then 'customer_id:missing_key'
+            when raw__registered_at is null then 'registered_at:missing_value'
             when registered_at is null
                 then 'registered_at:unparseable_timestamp'
             when {{ is_future_dated('registered_at') }}
@@ -45,7 +43,9 @@ checked as (
     from parsed
 ),
 
-resolved as (
+{{ resolve_duplicate_ids('checked', 'customer_id', 'customers') }},
+
+final as (
     select
         customer_id,
         email,
@@ -53,17 +53,14 @@ resolved as (
         country,
         acquisition_channel,
         registered_at,
-        raw_values,
+        case
+            when coalesce(rejection, duplicate_rejection) is not null
+                then {{ raw_values_text(
+                    'customers', masked=['email', 'phone'], prefix='raw__') }}
+        end as raw_values,
         _source_file,
         _source_row,
-        {{ resolve_duplicate_ids('customer_id') }} as rejection
-    from checked
-),
-
-final as (
-    select
-        resolved.*,
-        {{ split_rejection() }}
+        {{ split_rejection('coalesce(rejection, duplicate_rejection)') }}
     from resolved
 )
 

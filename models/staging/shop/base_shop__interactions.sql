@@ -14,24 +14,23 @@ raw_interactions as (
 parsed as (
     select
         ---------- ids
-        trim(interaction_id) as interaction_id,
-        trim(customer_id) as customer_id,
+        interaction_id,
+        customer_id,
 
         ---------- strings
-        lower(trim(interaction_type)) as interaction_type,
-        lower(nullif(trim(channel), '')) as channel,
+        lower(interaction_type) as interaction_type,
+        lower(channel) as channel,
 
         ---------- numerics
-        {{ parse_decimal('trim(score)', 'decimal(38, 18)') }} as score,
+        {{ parse_decimal('score', 'decimal(38, 18)') }} as score,
 
         ---------- timestamps
-        {{ parse_timestamp_utc('trim(occurred_at)') }} as occurred_at,
+        {{ parse_timestamp_utc('occurred_at') }} as occurred_at,
 
-        ---------- raw text kept for validation and the quarantine
-        occurred_at as raw_occurred_at,
-        score as raw_score,
-        {{ raw_values_text('interactions') }} as raw_values,
-        {{ row_fingerprint('interactions') }} as row_fingerprint,
+        ---------- raw text (trimmed, blank = null) for checks and the quarantine
+        {% for column in raw_contract_columns('interactions') %}
+            {{ column }} as raw__{{ column }},
+        {% endfor %}
         _source_file,
         _source_row
     from raw_interactions
@@ -41,17 +40,15 @@ checked as (
     select
         parsed.*,
         case
-            when interaction_id is null or interaction_id = ''
-                then 'interaction_id:missing_key'
-            when customer_id is null or customer_id = ''
-                then 'customer_id:missing_key'
-            when raw_occurred_at is null then 'occurred_at:missing_value'
+            when interaction_id is null then 'interaction_id:missing_key'
+            when customer_id is null then 'customer_id:missing_key'
+            when raw__occurred_at is null then 'occurred_at:missing_value'
             when occurred_at is null then 'occurred_at:unparseable_timestamp'
             when interaction_type is null
                 then 'interaction_type:missing_value'
             when interaction_type not in ({{ interaction_types }})
                 then 'interaction_type:unknown_type'
-            when raw_score is not null and score is null
+            when raw__score is not null and score is null
                 then 'score:unparseable_number'
             when score < 1 or score > 5 then 'score:out_of_range'
             when {{ is_future_dated('occurred_at') }}
@@ -60,7 +57,9 @@ checked as (
     from parsed
 ),
 
-resolved as (
+{{ resolve_duplicate_ids('checked', 'interaction_id', 'interactions') }},
+
+final as (
     select
         interaction_id,
         customer_id,
@@ -68,17 +67,13 @@ resolved as (
         channel,
         score,
         occurred_at,
-        raw_values,
+        case
+            when coalesce(rejection, duplicate_rejection) is not null
+                then {{ raw_values_text('interactions', prefix='raw__') }}
+        end as raw_values,
         _source_file,
         _source_row,
-        {{ resolve_duplicate_ids('interaction_id') }} as rejection
-    from checked
-),
-
-final as (
-    select
-        resolved.*,
-        {{ split_rejection() }}
+        {{ split_rejection('coalesce(rejection, duplicate_rejection)') }}
     from resolved
 )
 

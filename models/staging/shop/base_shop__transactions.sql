@@ -19,28 +19,25 @@ known_currencies as (
 parsed as (
     select
         ---------- ids
-        trim(transaction_id) as transaction_id,
-        trim(customer_id) as customer_id,
+        transaction_id,
+        customer_id,
 
         ---------- strings
-        lower(trim(transaction_type)) as transaction_type,
-        coalesce(
-            upper(nullif(trim(currency), '')), '{{ reporting_currency }}'
-        ) as currency,
-        lower(nullif(trim(product_category), '')) as product_category,
-        lower(nullif(trim(channel), '')) as channel,
+        lower(transaction_type) as transaction_type,
+        coalesce(upper(currency), '{{ reporting_currency }}') as currency,
+        lower(product_category) as product_category,
+        lower(channel) as channel,
 
         ---------- numerics
-        {{ parse_amount('trim(amount)') }} as amount,
+        {{ parse_amount('amount') }} as amount,
 
         ---------- timestamps
-        {{ parse_timestamp_utc('trim(transaction_at)') }} as transaction_at,
+        {{ parse_timestamp_utc('transaction_at') }} as transaction_at,
 
-        ---------- raw text kept for validation and the quarantine
-        transaction_at as raw_transaction_at,
-        amount as raw_amount,
-        {{ raw_values_text('transactions') }} as raw_values,
-        {{ row_fingerprint('transactions') }} as row_fingerprint,
+        ---------- raw text (trimmed, blank = null) for checks and the quarantine
+        {% for column in raw_contract_columns('transactions') %}
+            {{ column }} as raw__{{ column }},
+        {% endfor %}
         _source_file,
         _source_row
     from raw_transactions
@@ -50,17 +47,15 @@ checked as (
     select
         parsed.*,
         case
-            when transaction_id is null or transaction_id = ''
-                then 'transaction_id:missing_key'
-            when customer_id is null or customer_id = ''
-                then 'customer_id:missing_key'
-            when raw_transaction_at is null then 'transaction_at:missing_value'
+            when transaction_id is null then 'transaction_id:missing_key'
+            when customer_id is null then 'customer_id:missing_key'
+            when raw__transaction_at is null then 'transaction_at:missing_value'
             when transaction_at is null
                 then 'transaction_at:unparseable_timestamp'
             when transaction_type is null then 'transaction_type:missing_value'
             when transaction_type not in ('purchase', 'refund')
                 then 'transaction_type:unknown_type'
-            when raw_amount is null then 'amount:missing_value'
+            when raw__amount is null then 'amount:missing_value'
             when amount is null then 'amount:unparseable_amount'
             when amount <= 0 then 'amount:non_positive_amount'
             when {{ is_future_dated('transaction_at') }}
@@ -74,7 +69,9 @@ checked as (
     from parsed
 ),
 
-resolved as (
+{{ resolve_duplicate_ids('checked', 'transaction_id', 'transactions') }},
+
+final as (
     select
         transaction_id,
         customer_id,
@@ -84,17 +81,13 @@ resolved as (
         channel,
         amount,
         transaction_at,
-        raw_values,
+        case
+            when coalesce(rejection, duplicate_rejection) is not null
+                then {{ raw_values_text('transactions', prefix='raw__') }}
+        end as raw_values,
         _source_file,
         _source_row,
-        {{ resolve_duplicate_ids('transaction_id') }} as rejection
-    from checked
-),
-
-final as (
-    select
-        resolved.*,
-        {{ split_rejection() }}
+        {{ split_rejection('coalesce(rejection, duplicate_rejection)') }}
     from resolved
 )
 
