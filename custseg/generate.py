@@ -45,6 +45,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
+from custseg.contract import COLUMNS, TABLES
+
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -53,37 +55,8 @@ BoolArray = npt.NDArray[np.bool_]
 # The raw-data contract
 # ---------------------------------------------------------------------------
 
-TABLES: tuple[str, ...] = ("customers", "transactions", "interactions")
 FORMATS: tuple[str, ...] = ("csv", "parquet")
 
-COLUMNS: dict[str, tuple[str, ...]] = {
-    "customers": (
-        "customer_id",
-        "registered_at",
-        "email",
-        "phone",
-        "country",
-        "acquisition_channel",
-    ),
-    "transactions": (
-        "transaction_id",
-        "customer_id",
-        "transaction_at",
-        "transaction_type",
-        "amount",
-        "currency",
-        "product_category",
-        "channel",
-    ),
-    "interactions": (
-        "interaction_id",
-        "customer_id",
-        "occurred_at",
-        "interaction_type",
-        "channel",
-        "score",
-    ),
-}
 SCHEMAS: dict[str, pa.Schema] = {
     table: pa.schema([pa.field(name, pa.string()) for name in columns])
     for table, columns in COLUMNS.items()

@@ -28,39 +28,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from custseg.contract import COLUMNS, TABLES
+
 # ---------------------------------------------------------------------------
 # Contract and defaults
 # ---------------------------------------------------------------------------
 
-TABLES: tuple[str, ...] = ("customers", "transactions", "interactions")
-COLUMNS: dict[str, tuple[str, ...]] = {
-    "customers": (
-        "customer_id",
-        "registered_at",
-        "email",
-        "phone",
-        "country",
-        "acquisition_channel",
-    ),
-    "transactions": (
-        "transaction_id",
-        "customer_id",
-        "transaction_at",
-        "transaction_type",
-        "amount",
-        "currency",
-        "product_category",
-        "channel",
-    ),
-    "interactions": (
-        "interaction_id",
-        "customer_id",
-        "occurred_at",
-        "interaction_type",
-        "channel",
-        "score",
-    ),
-}
 ID_COLUMN: dict[str, str] = {
     "customers": "customer_id",
     "transactions": "transaction_id",

@@ -123,3 +123,12 @@ def test_every_seed_declares_its_column_types(manifest: dict[str, Any]) -> None:
         declared = set(seed["config"].get("column_types") or {})
         assert set(header) <= declared, f"{seed['name']}: untyped {set(header) - declared}"
         assert seed["description"].strip(), seed["name"]
+
+
+def test_python_contract_matches_the_sql_contract(manifest: dict[str, Any]) -> None:
+    from custseg.contract import COLUMNS
+
+    macro = manifest["macros"]["macro.customer_segmentation.raw_contract_columns"]
+    for table, columns in COLUMNS.items():
+        listed = macro["macro_sql"].split(f"'{table}': [", 1)[1].split("]", 1)[0]
+        assert [name.strip(" '\n") for name in listed.split(",")] == list(columns), table

@@ -31,6 +31,7 @@ import pytest
 from conftest import PROJECT_ROOT, generate, read_table, run_dbt
 
 from custseg import oracle
+from custseg.contract import COLUMNS
 
 SEEDS_DIR = PROJECT_ROOT / "seeds"
 MAX_EXAMPLES = 5
@@ -657,32 +658,9 @@ def test_edge_cases_match_oracle(edge_built: Built) -> None:
 
 BOUNDARY_AS_OF = dt.date(2024, 6, 30)
 
-CUSTOMER_HEADER = (
-    "customer_id",
-    "registered_at",
-    "email",
-    "phone",
-    "country",
-    "acquisition_channel",
-)
-TRANSACTION_HEADER = (
-    "transaction_id",
-    "customer_id",
-    "transaction_at",
-    "transaction_type",
-    "amount",
-    "currency",
-    "product_category",
-    "channel",
-)
-INTERACTION_HEADER = (
-    "interaction_id",
-    "customer_id",
-    "occurred_at",
-    "interaction_type",
-    "channel",
-    "score",
-)
+CUSTOMER_HEADER = COLUMNS["customers"]
+TRANSACTION_HEADER = COLUMNS["transactions"]
+INTERACTION_HEADER = COLUMNS["interactions"]
 
 
 class RawRows:
