@@ -12,9 +12,8 @@
     {%- for weight in weights -%}
         {%- do products.append(weight ~ ' * ' ~ values[loop.index0]) -%}
     {%- endfor -%}
-    round(
-        ({{ products | join(' + ') }})
-        / nullif({{ weights | join(' + ') }}, 0),
-        {{ precision }}
-    )
+    {%- set ratio -%}
+        ({{ products | join(' + ') }}) / nullif({{ weights | join(' + ') }}, 0)
+    {%- endset -%}
+    {{ round_double(ratio, precision) }}
 {%- endmacro %}
