@@ -62,7 +62,7 @@ ALL_SYSTEMS: tuple[str, ...] = (*DBT_SYSTEMS, "floor", "pandas", "polars", "life
 OPTIONAL_MODULES = {"polars": "polars", "lifetimes": "lifetimes"}
 LABELS = {
     "dbt_build": "(a) dbt build",
-    "dbt_rebuild": "dbt build again, same DB",
+    "dbt_rebuild": "no-op rebuild: dbt build again, same DB",
     "dbt_run": "dbt run (models only)",
     "floor": "(b) engine floor",
     "pandas": "(c) pandas + pyarrow",
@@ -983,6 +983,10 @@ class Bench:
                 self.reference = output
                 self.checks[system] = "reference (the project's output)"
                 return
+        if self.checks.get(system, "").startswith("reference"):
+            compare(self.reference, output, system, CORE_COLUMNS)
+            self.checks[system] = "reference (the project's output); repeats identical"
+            return
         if system == "lifetimes":
             buyers = self.reference[self.reference["purchase_days"] > 0]
             compare(buyers, output, system, ["customer_id", *LIFETIMES_COLUMNS.values()])
@@ -1040,16 +1044,19 @@ def targets(summary: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def top_nodes(timings: list[list[dict[str, Any]]], summary: dict[str, Any], n: int = 10) -> Any:
-    """Node timings of the repeat whose wall time is the median one."""
+def top_nodes(timings: list[list[dict[str, Any]]], summary: dict[str, Any], n: int = 0) -> Any:
+    """Node timings (the n slowest; 0 = all) of the repeat whose wall time is the median one."""
     walls = [r["wall_s"] for r in summary["runs"]]
     index = walls.index(sorted(walls)[(len(walls) - 1) // 2])
     nodes = sorted(timings[index], key=lambda r: r["seconds"], reverse=True)
+    n = n or len(nodes)
     by_type: dict[str, float] = {}
+    counts: dict[str, int] = {}
     for node in timings[index]:
         kind = node["unique_id"].split(".", 1)[0]
         by_type[kind] = by_type.get(kind, 0.0) + node["seconds"]
-    return nodes[:n], by_type
+        counts[kind] = counts.get(kind, 0) + 1
+    return nodes[:n], by_type, counts
 
 
 def render_markdown(report: dict[str, Any]) -> str:
@@ -1100,6 +1107,9 @@ def render_markdown(report: dict[str, Any]) -> str:
         lines += ["", "Derived: " + "; ".join(derived) + "."]
     for system, note in report.get("skipped", {}).items():
         lines.append(f"\nNot measured: {LABELS[system]}: {note}")
+    for system, text in (report.get("failures") or {}).items():
+        first = text.strip().splitlines()[0] if text.strip() else ""
+        lines.append(f"\n**FAILED: {LABELS.get(system, system)}**: {first}")
     for system, title in (
         ("dbt_build", "dbt build, slowest nodes (run_results.json, median repeat)"),
         ("floor", "engine floor, slowest statements (median repeat)"),
@@ -1109,7 +1119,10 @@ def render_markdown(report: dict[str, Any]) -> str:
             continue
         lines += ["", f"{title}:", "", "| node | s |", "|---|---:|"]
         lines += [f"| {n['unique_id']} | {n['seconds']:.2f} |" for n in nodes["top"][:10]]
-        per_type = ", ".join(f"{k} {v:.1f} s" for k, v in sorted(nodes["by_type"].items()))
+        per_type = ", ".join(
+            f"{k} {v:.1f} s ({nodes.get('count_by_type', {}).get(k, '?')} nodes)"
+            for k, v in sorted(nodes["by_type"].items())
+        )
         lines += ["", f"Sum of node times by type: {per_type}."]
     return "\n".join(lines) + "\n"
 
@@ -1343,31 +1356,43 @@ def main(argv: Sequence[str] | None = None) -> int:
         "skipped": skipped,
         "checks": bench.checks,
     }
-    failure: str | None = None
+    failures: dict[str, str] = {}
     try:
         bench.prepare(systems)
         for repeat in range(args.repeats):
             for system in systems:
+                if system in failures:
+                    continue
                 _log(f"repeat {repeat + 1}/{args.repeats}: {system}")
-                measured = bench.run_system(system, repeat)
+                try:
+                    measured = bench.run_system(system, repeat)
+                except BenchmarkError as error:
+                    # recorded, reported and the exit code is 1; the other systems go on
+                    failures[system] = str(error)
+                    bench.checks[system] = "FAILED"
+                    _log(f"FAILED: {system}: {error}")
+                    continue
                 bench.results.setdefault(system, []).append(measured)
                 _log(
                     f"  {system}: {measured['wall_s']:.1f} s, peak RSS "
                     f"{measured['peak_rss_mib']:.0f} MiB, output {bench.checks[system]}"
                 )
     except BenchmarkError as error:
-        failure = str(error)
-        _log(f"FAILED: {failure}")
+        failures["prepare"] = str(error)
+        _log(f"FAILED: {error}")
+    failure = "\n\n".join(f"{name}: {text}" for name, text in failures.items()) or None
     report["systems"] = {
         system: summarise(runs, rows["transactions"], cores)
         for system, runs in bench.results.items()
+        if system not in failures
     }
     report["targets"] = targets(report["systems"])
     for system in ("dbt_build", "dbt_run", "floor"):
         if system in bench.node_timings and system in report["systems"]:
-            top, by_type = top_nodes(bench.node_timings[system], report["systems"][system], 15)
-            report[f"{system}_nodes"] = {"top": top, "by_type": by_type}
+            top, by_type, counts = top_nodes(bench.node_timings[system], report["systems"][system])
+            report[f"{system}_nodes"] = {"top": top, "by_type": by_type, "count_by_type": counts}
     report["failure"] = failure
+    report["failures"] = failures
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2, default=str))
     markdown.parent.mkdir(parents=True, exist_ok=True)
