@@ -54,19 +54,15 @@ converted as (
         within_as_of.transaction_date,
         within_as_of.transaction_at
     from within_as_of
+    {# an equality plus a range on open-ended bounds made concrete: a range
+        join, not a nested loop (an OR or a one-sided condition here is one) #}
     left join fx_rates_ranged
         on
-            within_as_of.currency <> '{{ reporting_currency }}'
-            and within_as_of.currency = fx_rates_ranged.currency
-            and (
-                fx_rates_ranged.valid_from_date is null
-                or within_as_of.transaction_date
-                >= fx_rates_ranged.valid_from_date
-            )
-            and (
-                fx_rates_ranged.valid_to_date is null
-                or within_as_of.transaction_date < fx_rates_ranged.valid_to_date
-            )
+            within_as_of.currency = fx_rates_ranged.currency
+            and within_as_of.transaction_date
+            >= coalesce(fx_rates_ranged.valid_from_date, cast('0001-01-01' as date))
+            and within_as_of.transaction_date
+            < coalesce(fx_rates_ranged.valid_to_date, cast('9999-12-31' as date))
 )
 
 select * from converted
