@@ -46,6 +46,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from custseg.contract import COLUMNS
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 BENCH_ROOT = Path("/tmp/bench")
 DEFAULT_AS_OF = "2025-12-31"  # the generator's default --end
@@ -94,24 +96,8 @@ LIFETIMES_COLUMNS = {
     "recency": "btyd_recency_days",
     "T": "customer_age_days",
 }
-TX_COLUMNS = (
-    "transaction_id",
-    "customer_id",
-    "transaction_at",
-    "transaction_type",
-    "amount",
-    "currency",
-    "product_category",
-    "channel",
-)
-CUSTOMER_COLUMNS = (
-    "customer_id",
-    "registered_at",
-    "email",
-    "phone",
-    "country",
-    "acquisition_channel",
-)
+TX_COLUMNS = COLUMNS["transactions"]
+CUSTOMER_COLUMNS = COLUMNS["customers"]
 
 DBT_EXTRACT_SQL = f"""
 select

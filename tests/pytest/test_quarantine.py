@@ -12,25 +12,11 @@ from pathlib import Path
 import pytest
 from conftest import read_table, run_dbt
 
-CUSTOMERS = ["customer_id", "registered_at", "email", "phone", "country", "acquisition_channel"]
-TRANSACTIONS = [
-    "transaction_id",
-    "customer_id",
-    "transaction_at",
-    "transaction_type",
-    "amount",
-    "currency",
-    "product_category",
-    "channel",
-]
-INTERACTIONS = [
-    "interaction_id",
-    "customer_id",
-    "occurred_at",
-    "interaction_type",
-    "channel",
-    "score",
-]
+from custseg.contract import COLUMNS
+
+CUSTOMERS = list(COLUMNS["customers"])
+TRANSACTIONS = list(COLUMNS["transactions"])
+INTERACTIONS = list(COLUMNS["interactions"])
 
 GOOD_CUSTOMERS = [
     [f"C{i}", f"2024-01-0{i} 10:00:00", f"c{i}@example.com", "", "US", "organic"]
