@@ -43,6 +43,21 @@ def refresh(serving: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, check=False)
 
 
+def refresh_with_history(
+    serving: Path, data_dir: Path, as_of_date: str = "2025-12-31"
+) -> subprocess.CompletedProcess[str]:
+    """A refresh that backfills month-end history from 2025-09-01 up to as_of_date."""
+    return refresh(
+        serving,
+        "--var",
+        f"raw_path={data_dir}",
+        "--var",
+        f"as_of_date={as_of_date}",
+        "--history-start",
+        "2025-09-01",
+    )
+
+
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -63,15 +78,7 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def history_serving(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     serving = tmp_path_factory.mktemp("history") / "serving.duckdb"
-    done = refresh(
-        serving,
-        "--var",
-        f"raw_path={data_dir}",
-        "--var",
-        "as_of_date=2025-12-31",
-        "--history-start",
-        "2025-09-01",
-    )
+    done = refresh_with_history(serving, data_dir)
     assert done.returncode == 0, done.stderr + done.stdout
     return serving
 
@@ -253,15 +260,7 @@ def test_incremental_history_run_adds_only_new_dates(
     serving = tmp_path / "serving.duckdb"
     serving.write_bytes(history_serving.read_bytes())
     before = read_table(serving, "marts.customer_segment_history")
-    again = refresh(
-        serving,
-        "--var",
-        f"raw_path={data_dir}",
-        "--var",
-        "as_of_date=2025-12-31",
-        "--history-start",
-        "2025-09-01",
-    )
+    again = refresh_with_history(serving, data_dir)
     assert again.returncode == 0, again.stderr
     assert "history: snapshot" not in again.stderr  # nothing was missing
     after = read_table(serving, "marts.customer_segment_history")
@@ -287,15 +286,7 @@ def test_daily_runs_keep_the_calendar_plus_only_the_current_date(
     serving = tmp_path / "serving.duckdb"
     serving.write_bytes(history_serving.read_bytes())
     for day in ("2026-01-10", "2026-01-11"):
-        done = refresh(
-            serving,
-            "--var",
-            f"raw_path={data_dir}",
-            "--var",
-            f"as_of_date={day}",
-            "--history-start",
-            "2025-09-01",
-        )
+        done = refresh_with_history(serving, data_dir, as_of_date=day)
         assert done.returncode == 0, done.stderr
     history = read_table(serving, "marts.customer_segment_history")
     assert sorted(history.snapshot_date.astype(str).unique()) == [
