@@ -122,7 +122,7 @@ def parse_timestamp(text: str | None) -> pd.Timestamp | None:
     offset = parts["tz"]
     if offset and offset != "Z":
         hours, minutes = int(offset[1:3]), int(offset[4:6])
-        if hours > 23 or minutes > 59:
+        if hours > 14 or minutes > 59:  # real-world offsets: -12:00 .. +14:00
             return None
         delta = dt.timedelta(hours=hours, minutes=minutes)
         value = value - delta if offset[0] == "+" else value + delta

@@ -24,7 +24,7 @@
                 as _source_file,
             cast(null as {{ dbt.type_bigint() }}) as _source_row
         from {{ source_relation }}
-    )
+    ) as raw_rows
 {% endmacro %}
 
 {% macro duckdb__read_raw(table_name, source_relation) %}
@@ -64,5 +64,5 @@
             filename as _source_file,
             {{ row_expr }} as _source_row
         from {{ reader }}
-    )
+    ) as raw_rows
 {% endmacro %}

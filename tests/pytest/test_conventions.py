@@ -132,3 +132,15 @@ def test_python_contract_matches_the_sql_contract(manifest: dict[str, Any]) -> N
     for table, columns in COLUMNS.items():
         listed = macro["macro_sql"].split(f"'{table}': [", 1)[1].split("]", 1)[0]
         assert [name.strip(" '\n") for name in listed.split(",")] == list(columns), table
+
+
+def test_relation_names_fit_postgres(manifest: dict[str, Any]) -> None:
+    """PostgreSQL truncates nothing and refuses relation names over 63 bytes; dbt creates one
+    relation per model, seed and unit test (named after it)."""
+    too_long = sorted(
+        node["name"]
+        for node in [*manifest["nodes"].values(), *manifest.get("unit_tests", {}).values()]
+        if node["resource_type"] in {"model", "seed", "snapshot", "unit_test"}
+        and len(node["name"].encode()) > 63
+    )
+    assert too_long == [], f"names longer than 63 bytes: {too_long}"

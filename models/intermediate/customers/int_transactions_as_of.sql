@@ -44,7 +44,7 @@ converted as (
         within_as_of.amount as original_amount,
         case
             when within_as_of.currency = '{{ reporting_currency }}'
-                then within_as_of.amount
+                then cast(within_as_of.amount as {{ type_money() }})
             else {{ convert_amount(
                 'within_as_of.amount', 'fx_rates_ranged.rate_to_reporting') }}
         end as amount,
