@@ -66,3 +66,68 @@
         from {{ reader }}
     ) as raw_rows
 {% endmacro %}
+
+{% macro spark__read_raw(table_name, source_relation) %}
+    {#- files under raw_path were registered as session views by register_raw_files -#}
+    {%- if spark_raw_view(table_name) is none -%}
+        {{ return(default__read_raw(table_name, source_relation)) }}
+    {%- endif %}
+    (
+        select
+            {%- for column in raw_contract_columns(table_name) %}
+            nullif(trim(cast({{ column }} as string)), '') as {{ column }},
+            {%- endfor %}
+            input_file_name() as _source_file,
+            cast(null as bigint) as _source_row
+        from {{ spark_raw_view(table_name) }}
+    ) as raw_rows
+{% endmacro %}
+
+{#
+    Spark: the session view name under which register_raw_files exposes the raw
+    file of a contract table, or none when var raw_path is '' (read raw_schema).
+#}
+{% macro spark_raw_view(table_name) %}
+    {%- if (var('raw_path') | string | trim) == '' -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return('custseg_raw__' ~ table_name) }}
+{% endmacro %}
+
+{#
+    on-run-start hook. Spark: register each raw contract file under var raw_path
+    as a temporary view of the session (every column text; nothing is copied or
+    dropped). Other engines read files in read_raw or tables in raw_schema: no-op.
+#}
+{% macro register_raw_files() %}
+    {{ return(adapter.dispatch('register_raw_files', 'customer_segmentation')()) }}
+{% endmacro %}
+
+{% macro default__register_raw_files() %}
+    {{ return('') }}
+{% endmacro %}
+
+{% macro spark__register_raw_files() %}
+    {%- if not execute or spark_raw_view('customers') is none -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set raw_format = var_choice('raw_format', ['csv', 'parquet']) -%}
+    {%- set raw_path = var('raw_path') | string | trim -%}
+    {%- if "'" in raw_path -%}
+        {{ exceptions.raise_compiler_error(
+            "var 'raw_path' must be a directory path without quotes, got '" ~ raw_path ~ "'") }}
+    {%- endif -%}
+    {%- for table_name in ['customers', 'transactions', 'interactions'] -%}
+        {%- set file_path = raw_path.rstrip('/') ~ '/' ~ table_name ~ '.' ~ raw_format -%}
+        {%- set options = "path '" ~ file_path ~ "'" -%}
+        {%- if raw_format == 'csv' -%}
+            {#- RFC 4180 quoting; every column text; no trimming or null guessing here -#}
+            {%- set options = options ~ ", header 'true', inferSchema 'false', escape '\"'"
+                ~ ", multiLine 'true', mode 'FAILFAST'" -%}
+        {%- endif -%}
+        {%- do run_query(
+            'create or replace temporary view ' ~ spark_raw_view(table_name)
+            ~ ' using ' ~ raw_format ~ ' options (' ~ options ~ ')') -%}
+    {%- endfor -%}
+    {{ return('') }}
+{% endmacro %}

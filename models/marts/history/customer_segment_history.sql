@@ -1,8 +1,11 @@
+{#- Spark has no delete+insert: it overwrites the snapshot_date partitions instead -#}
+{%- set is_spark = target.type in ['spark', 'databricks'] -%}
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='snapshot_date',
+        incremental_strategy='insert_overwrite' if is_spark else 'delete+insert',
+        partition_by=['snapshot_date'] if is_spark else none,
+        unique_key=none if is_spark else 'snapshot_date',
         on_schema_change='fail'
     )
 }}
