@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 export DBT_PROFILES_DIR := profiles
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: help setup build test lint sqlfluff ruff dbt-ci pytest demo-data docs refresh clean
+.PHONY: help setup setup-engines build test lint sqlfluff ruff dbt-ci pytest engines demo-data docs refresh clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -21,13 +21,20 @@ $(BIN)/.installed: requirements.txt constraints.txt pyproject.toml
 
 setup: $(BIN)/.installed  ## create .venv and install the pinned dependencies
 
+$(BIN)/.engines-installed: $(BIN)/.installed requirements-engines.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-engines.txt -c constraints.txt
+	touch $@
+
+setup-engines: $(BIN)/.engines-installed  ## + dbt-postgres, dbt-spark, pyspark; Java 17 and PostgreSQL from Debian if missing
+	scripts/ensure-system-deps
+
 build: setup  ## dbt build (models + all tests) on the bundled demo data into target/customer_segmentation.duckdb
 	$(BIN)/dbt build
 
 demo-data: setup  ## regenerate the bundled demo data (deterministic)
 	$(BIN)/python -m custseg.generate --out data/demo
 
-test: setup lint dbt-ci pytest  ## every check: sqlfluff, ruff, dbt build with all tests, pytest
+test: setup lint dbt-ci pytest engines  ## every check: sqlfluff, ruff, dbt build with all tests, pytest, 3 engines
 
 lint: sqlfluff ruff  ## sqlfluff + ruff
 
@@ -44,6 +51,9 @@ dbt-ci: setup  ## dbt build on the demo data into a throw-away CI database
 
 pytest: setup  ## the pytest suite (runs dbt in subprocesses); exit code 5 (nothing collected) is a failure
 	$(BIN)/python -m pytest
+
+engines: setup-engines  ## build on DuckDB, PostgreSQL and Spark from one generated data set; compare every mart
+	$(BIN)/python -m custseg.compare_engines --work-dir target/engines
 
 refresh: setup  ## scheduler entry: build, test, publish atomically to serving/ (ARGS='--var as_of_date=...')
 	$(BIN)/custseg-refresh $(ARGS)

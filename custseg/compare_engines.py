@@ -104,7 +104,7 @@ def _build_args(engine: str, work: Path, raw_path: Path, skip_unit_tests: bool) 
 
 
 def _build(engine: str, work: Path, raw_path: Path, skip_unit_tests: bool, env: dict) -> None:
-    """The earlier snapshot (seeds and models, no tests), then one full `dbt build` at AS_OF_DATE."""
+    """Seeds and models at the earlier snapshot (no tests), then a full `dbt build`."""
     earlier = {"raw_path": str(raw_path), "raw_format": "csv", "as_of_date": EARLIER_SNAPSHOT}
     _dbt(
         [
@@ -260,7 +260,7 @@ def _to_json(value: Any) -> Any:
 
 def _from_json(value: Any) -> Any:
     if isinstance(value, dict):
-        (kind, text), = value.items()
+        ((kind, text),) = value.items()
         if kind == "decimal":
             return Decimal(text)
         if kind == "timestamp":
@@ -335,9 +335,7 @@ def compare_table(name: str, reference: Table, other: Table) -> list[str]:
 
     def project(table_columns: list[str], rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         index = [table_columns.index(c) for c in columns]
-        return sorted(
-            (tuple(_canonical(row[i]) for i in index) for row in rows), key=_sort_key
-        )
+        return sorted((tuple(_canonical(row[i]) for i in index) for row in rows), key=_sort_key)
 
     left, right = project(ref_columns, ref_rows), project(other_columns, other_rows)
     problems: list[str] = []
@@ -350,9 +348,7 @@ def compare_table(name: str, reference: Table, other: Table) -> list[str]:
     return problems
 
 
-def compare_all(
-    reference: dict[str, Table], other: dict[str, Table]
-) -> dict[str, list[str]]:
+def compare_all(reference: dict[str, Table], other: dict[str, Table]) -> dict[str, list[str]]:
     return {name: compare_table(name, reference[name], other[name]) for name in reference}
 
 
@@ -452,7 +448,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  {engine} {name}: {problem}")
     report["equal"] = not failed
     (work / "report.json").write_text(json.dumps(report, indent=2))
-    print(f"\n{'all marts equal' if not failed else 'DIFFERENCES FOUND'}; report {work}/report.json")
+    verdict = "all marts equal" if not failed else "DIFFERENCES FOUND"
+    print(f"\n{verdict}; report {work}/report.json")
     return 1 if failed else 0
 
 

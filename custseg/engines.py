@@ -21,11 +21,10 @@ import os
 import shutil
 import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from custseg.contract import COLUMNS, TABLES
+from custseg.contract import TABLES
 
 
 class EngineUnavailable(RuntimeError):
@@ -151,9 +150,7 @@ class PostgresServer:
     def connect(self):
         import psycopg2
 
-        return psycopg2.connect(
-            host="127.0.0.1", port=self.port, user=self.user, dbname="postgres"
-        )
+        return psycopg2.connect(host="127.0.0.1", port=self.port, user=self.user, dbname="postgres")
 
 
 @contextlib.contextmanager
