@@ -1,7 +1,9 @@
 {#
     A relation (or table expression) yielding one raw contract table with every
-    contract column as trimmed text (blank = null), plus _source_file and
-    _source_row (null where the engine cannot tell).
+    contract column as trimmed text (blank = null), plus _source_file,
+    _source_row (null where the engine cannot tell), _loaded_at_text (the
+    optional loaded_at column, as text) and _file_modified_at (the file's
+    modification time in UTC, null where unknown).
 #}
 {% macro read_raw(table_name) %}
     {#- always register the source, so lineage and docs show it -#}
@@ -14,6 +16,23 @@
         table_name, source_relation)) }}
 {% endmacro %}
 
+{#
+    Whether the raw data carries the optional loaded_at column (var
+    raw_loaded_at_column: present, absent, or auto = look at the files on
+    DuckDB, absent elsewhere).
+#}
+{% macro raw_has_loaded_at(table_name, reader=none) %}
+    {%- set mode = var_choice('raw_loaded_at_column', ['auto', 'present', 'absent']) -%}
+    {%- if mode != 'auto' -%}
+        {{ return(mode == 'present') }}
+    {%- endif -%}
+    {%- if reader is none or not execute -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set described = run_query('select * from ' ~ reader ~ ' limit 0') -%}
+    {{ return('loaded_at' in (described.column_names | map('lower') | list)) }}
+{% endmacro %}
+
 {% macro default__read_raw(table_name, source_relation) %}
     (
         select
@@ -22,7 +41,13 @@
             {%- endfor %}
             cast('{{ source_relation }}' as {{ dbt.type_string() }})
                 as _source_file,
-            cast(null as {{ dbt.type_bigint() }}) as _source_row
+            cast(null as {{ dbt.type_bigint() }}) as _source_row,
+            {%- if raw_has_loaded_at(table_name) %}
+            nullif(trim(cast(loaded_at as {{ dbt.type_string() }})), '') as _loaded_at_text,
+            {%- else %}
+            cast(null as {{ dbt.type_string() }}) as _loaded_at_text,
+            {%- endif %}
+            cast(null as {{ dbt.type_timestamp() }}) as _file_modified_at
         from {{ source_relation }}
     ) as raw_rows
 {% endmacro %}
@@ -35,15 +60,17 @@
             "var 'raw_path' must be a directory path without quotes, got '"
             ~ raw_path ~ "'") }}
     {%- endif -%}
-    {%- set file_path = raw_path.rstrip('/') ~ '/' ~ table_name ~ '.' ~ raw_format -%}
+    {#- <table>.<format> plus any later delivery <table>__<anything>.<format> -#}
+    {%- set file_glob = raw_path.rstrip('/') ~ '/' ~ table_name ~ '*.' ~ raw_format -%}
     {%- set columns = raw_contract_columns(table_name) -%}
     {#- columns are selected by header name; a missing one fails with its name -#}
     {%- if raw_format == 'csv' -%}
         {%- set reader -%}
             read_csv(
-                '{{ file_path }}',
+                '{{ file_glob }}',
                 header = true,
                 all_varchar = true,
+                union_by_name = true,
                 filename = true
             )
         {%- endset -%}
@@ -51,19 +78,36 @@
     {%- else -%}
         {%- set reader -%}
             read_parquet(
-                '{{ file_path }}', filename = true, file_row_number = true
+                '{{ file_glob }}',
+                union_by_name = true,
+                filename = true,
+                file_row_number = true
             )
         {%- endset -%}
-        {%- set row_expr = 'file_row_number + 1' -%}
+        {%- set row_expr = 'raw_files.file_row_number + 1' -%}
     {%- endif %}
     (
         select
             {%- for column in columns %}
-            nullif(trim(cast({{ column }} as varchar)), '') as {{ column }},
+            nullif(trim(cast(raw_files.{{ column }} as varchar)), '') as {{ column }},
             {%- endfor %}
-            filename as _source_file,
-            {{ row_expr }} as _source_row
-        from {{ reader }}
+            raw_files.filename as _source_file,
+            {{ row_expr }} as _source_row,
+            {%- if raw_has_loaded_at(table_name, reader) %}
+            nullif(trim(cast(raw_files.loaded_at as varchar)), '') as _loaded_at_text,
+            {%- else %}
+            cast(null as varchar) as _loaded_at_text,
+            {%- endif %}
+            file_times._file_modified_at
+        from {{ reader }} as raw_files
+        left join (
+            {#- file metadata only: read_blob does not read the contents here -#}
+            select
+                filename as file_name,
+                timezone('UTC', last_modified) as _file_modified_at
+            from read_blob('{{ file_glob }}')
+        ) as file_times
+            on raw_files.filename = file_times.file_name
     ) as raw_rows
 {% endmacro %}
 
@@ -78,7 +122,13 @@
             nullif(trim(cast({{ column }} as string)), '') as {{ column }},
             {%- endfor %}
             input_file_name() as _source_file,
-            cast(null as bigint) as _source_row
+            cast(null as bigint) as _source_row,
+            {%- if raw_has_loaded_at(table_name) %}
+            nullif(trim(cast(loaded_at as string)), '') as _loaded_at_text,
+            {%- else %}
+            cast(null as string) as _loaded_at_text,
+            {%- endif %}
+            cast(null as timestamp) as _file_modified_at
         from {{ spark_raw_view(table_name) }}
     ) as raw_rows
 {% endmacro %}

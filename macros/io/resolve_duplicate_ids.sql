@@ -1,17 +1,24 @@
 {#
     CTEs ending in `resolved`: the rows of `relation` (checked one by one: column
-    `rejection` is null when accepted, raw text in raw__<column>) plus
-    `duplicate_rejection`. Among accepted rows, an id delivered more than once
-    with identical raw values keeps its first delivery and rejects the others as
-    duplicate_delivery; an id carried by rows that differ rejects them all as
-    conflicting_duplicate_id. Only ids that occur more than once are sorted and
-    hashed, so the cost stays proportional to the duplicates.
+    `rejection` is null when accepted, raw text in raw__<column>, load time in
+    _loaded_at) plus `duplicate_rejection`. Among the accepted rows of an id
+    delivered more than once, the latest load wins: an earlier row identical to
+    the winner is a duplicate_delivery, one that differs is superseded (a
+    correction replaced it). Among rows of the latest load, identical raw values
+    keep the first delivery and reject the others as duplicate_delivery; rows
+    that differ are all rejected as conflicting_duplicate_id. Only ids that occur
+    more than once are sorted and hashed, so the cost stays proportional to the
+    duplicates.
 #}
 {% macro resolve_duplicate_ids(relation, id_column, table_name) %}
     {%- set fingerprint = row_fingerprint(table_name, prefix='raw__') -%}
     {%- set row_text = raw_values_text(table_name, prefix='raw__') -%}
+    {%- set no_load_time = "cast('1900-01-01' as " ~ dbt.type_timestamp() ~ ")" -%}
+    {%- set load_time = 'coalesce(_loaded_at, ' ~ no_load_time ~ ')' -%}
     duplicate_ids as (
-        select {{ id_column }} as duplicate_id
+        select
+            {{ id_column }} as duplicate_id,
+            max({{ load_time }}) as latest_loaded_at
         from {{ relation }}
         where rejection is null
         group by {{ id_column }}
@@ -21,6 +28,7 @@
     flagged as (
         select
             {{ relation }}.*,
+            duplicate_ids.latest_loaded_at,
             (
                 duplicate_ids.duplicate_id is not null
                 and {{ relation }}.rejection is null
@@ -31,28 +39,56 @@
             on {{ relation }}.{{ id_column }} = duplicate_ids.duplicate_id
     ),
 
-    duplicates_resolved as (
+    duplicates_fingerprinted as (
         select
             flagged.*,
-            case
-                when
-                    min({{ fingerprint }}) over (partition by {{ id_column }})
-                    <> max({{ fingerprint }}) over (partition by {{ id_column }})
-                    then '{{ id_column }}:conflicting_duplicate_id'
-                when
-                    row_number() over (
-                        partition by {{ id_column }}
-                        order by _source_file, _source_row, {{ row_text }}
-                    ) > 1
-                    then '{{ id_column }}:duplicate_delivery'
-            end as duplicate_rejection
+            {{ fingerprint }} as row_fingerprint,
+            {{ load_time }} = latest_loaded_at as is_latest_load
         from flagged
         where has_duplicate_id
     ),
 
+    duplicates_compared as (
+        select
+            duplicates_fingerprinted.*,
+            min(case when is_latest_load then row_fingerprint end)
+                over (partition by {{ id_column }})
+                as latest_min_fingerprint,
+            max(case when is_latest_load then row_fingerprint end)
+                over (partition by {{ id_column }})
+                as latest_max_fingerprint
+        from duplicates_fingerprinted
+    ),
+
+    duplicates_resolved as (
+        select
+            duplicates_compared.*,
+            case
+                when not is_latest_load and row_fingerprint = latest_min_fingerprint
+                    and latest_min_fingerprint = latest_max_fingerprint
+                    then '{{ id_column }}:duplicate_delivery'
+                when not is_latest_load
+                    then '{{ id_column }}:superseded'
+                when latest_min_fingerprint <> latest_max_fingerprint
+                    then '{{ id_column }}:conflicting_duplicate_id'
+                when
+                    row_number() over (
+                        partition by {{ id_column }}, is_latest_load
+                        order by _source_file, _source_row, {{ row_text }}
+                    ) > 1
+                    then '{{ id_column }}:duplicate_delivery'
+            end as duplicate_rejection
+        from duplicates_compared
+    ),
+
     resolved as (
+        {#- the same columns as duplicates_resolved, in the same order -#}
         select
             flagged.*,
+            cast(null as {{ dbt.type_string() }}) as row_fingerprint,
+            cast(null as {{ dbt.type_boolean() }}) as is_latest_load,
+            cast(null as {{ dbt.type_string() }}) as latest_min_fingerprint,
+            cast(null as {{ dbt.type_string() }}) as latest_max_fingerprint,
             cast(null as {{ dbt.type_string() }}) as duplicate_rejection
         from flagged
         where not has_duplicate_id

@@ -15,7 +15,7 @@ rejections as (
             count(*) as raw_rows,
             {{ count_where(
                 "rejection_reason is not null"
-                ~ " and rejection_reason <> 'duplicate_delivery'") }}
+                ~ " and rejection_reason not in ('duplicate_delivery', 'superseded')") }}
                 as rejected_rows
         from {{ ref('base_shop__' ~ table_name) }}
         {% if not loop.last %}union all{% endif %}

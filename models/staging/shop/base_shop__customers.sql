@@ -1,10 +1,15 @@
-{{ config(materialized='table') }}
+{{ config(**base_model_config('customer_id')) }}
 
 with
 
 raw_customers as (
-    select * from {{ read_raw('customers') }}
+    select
+        raw_rows.*,
+        {{ loaded_at_expr() }} as _loaded_at
+    from {{ read_raw('customers') }}
 ),
+
+{{ incremental_batch('raw_customers', 'customer_id') }},
 
 parsed as (
     select
@@ -25,8 +30,10 @@ parsed as (
             {{ column }} as raw__{{ column }},
         {% endfor %}
         _source_file,
-        _source_row
-    from raw_customers
+        _source_row,
+        _loaded_at_text,
+        _loaded_at
+    from batch
 ),
 
 checked as (
@@ -39,6 +46,9 @@ checked as (
                 then 'registered_at:unparseable_timestamp'
             when {{ is_future_dated('registered_at') }}
                 then 'registered_at:future_dated'
+            when _loaded_at_text is not null
+                and {{ parse_timestamp_utc('_loaded_at_text') }} is null
+                then 'loaded_at:unparseable_timestamp'
         end as rejection
     from parsed
 ),
@@ -60,6 +70,8 @@ final as (
         end as raw_values,
         _source_file,
         _source_row,
+        _loaded_at,
+        '{{ base_input_key() }}' as _input_key,
         {{ split_rejection('coalesce(rejection, duplicate_rejection)') }}
     from resolved
 )

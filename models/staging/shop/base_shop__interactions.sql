@@ -1,4 +1,4 @@
-{{ config(materialized='table') }}
+{{ config(**base_model_config('interaction_id')) }}
 
 {%- set interaction_types -%}
     'visit', 'email_open', 'email_click', 'support_ticket',
@@ -8,8 +8,13 @@
 with
 
 raw_interactions as (
-    select * from {{ read_raw('interactions') }}
+    select
+        raw_rows.*,
+        {{ loaded_at_expr() }} as _loaded_at
+    from {{ read_raw('interactions') }}
 ),
+
+{{ incremental_batch('raw_interactions', 'interaction_id') }},
 
 parsed as (
     select
@@ -32,8 +37,10 @@ parsed as (
             {{ column }} as raw__{{ column }},
         {% endfor %}
         _source_file,
-        _source_row
-    from raw_interactions
+        _source_row,
+        _loaded_at_text,
+        _loaded_at
+    from batch
 ),
 
 checked as (
@@ -53,6 +60,9 @@ checked as (
             when score < 1 or score > 5 then 'score:out_of_range'
             when {{ is_future_dated('occurred_at') }}
                 then 'occurred_at:future_dated'
+            when _loaded_at_text is not null
+                and {{ parse_timestamp_utc('_loaded_at_text') }} is null
+                then 'loaded_at:unparseable_timestamp'
         end as rejection
     from parsed
 ),
@@ -73,6 +83,8 @@ final as (
         end as raw_values,
         _source_file,
         _source_row,
+        _loaded_at,
+        '{{ base_input_key() }}' as _input_key,
         {{ split_rejection('coalesce(rejection, duplicate_rejection)') }}
     from resolved
 )

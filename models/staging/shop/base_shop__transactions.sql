@@ -1,12 +1,17 @@
-{{ config(materialized='table') }}
+{{ config(**base_model_config('transaction_id')) }}
 
 {%- set reporting_currency = var_choice('reporting_currency') | upper %}
 
 with
 
 raw_transactions as (
-    select * from {{ read_raw('transactions') }}
+    select
+        raw_rows.*,
+        {{ loaded_at_expr() }} as _loaded_at
+    from {{ read_raw('transactions') }}
 ),
+
+{{ incremental_batch('raw_transactions', 'transaction_id') }},
 
 fx_rates as (
     select * from {{ ref('fx_rates') }}
@@ -39,8 +44,10 @@ parsed as (
             {{ column }} as raw__{{ column }},
         {% endfor %}
         _source_file,
-        _source_row
-    from raw_transactions
+        _source_row,
+        _loaded_at_text,
+        _loaded_at
+    from batch
 ),
 
 checked as (
@@ -65,6 +72,9 @@ checked as (
                     select known_currencies.currency from known_currencies
                 )
                 then 'currency:no_fx_rate'
+            when _loaded_at_text is not null
+                and {{ parse_timestamp_utc('_loaded_at_text') }} is null
+                then 'loaded_at:unparseable_timestamp'
         end as rejection
     from parsed
 ),
@@ -87,6 +97,8 @@ final as (
         end as raw_values,
         _source_file,
         _source_row,
+        _loaded_at,
+        '{{ base_input_key() }}' as _input_key,
         {{ split_rejection('coalesce(rejection, duplicate_rejection)') }}
     from resolved
 )

@@ -1,0 +1,93 @@
+{#
+    Config of a base_ model: on DuckDB incremental (var incremental_staging),
+    delete+insert by the raw id, so a run validates only what was loaded since
+    the last one; a table elsewhere (no file load times there).
+#}
+{% macro base_model_config(id_column) %}
+    {%- if target.type == 'duckdb' and var('incremental_staging', true) -%}
+        {{ return({
+            'materialized': 'incremental',
+            'incremental_strategy': 'delete+insert',
+            'unique_key': id_column,
+            'on_schema_change': 'fail',
+            'pre_hook': "{{ reset_stale_base_model() }}",
+        }) }}
+    {%- endif -%}
+    {{ return({'materialized': 'table'}) }}
+{% endmacro %}
+
+{# A row's load time: its loaded_at column when given, else its file's modification time. #}
+{% macro loaded_at_expr() %}
+    {{ return('coalesce(' ~ parse_timestamp_utc('_loaded_at_text') ~ ', _file_modified_at)') }}
+{% endmacro %}
+
+{#
+    CTE `batch`: the raw rows a run validates. A full build: all of them. An
+    incremental run: rows loaded after the newest load time already stored,
+    every other row of an id among them (so re-deliveries and corrections are
+    resolved together), and the ids rejected as future_dated (their day may
+    have come). Their old rows are replaced (delete+insert by id).
+#}
+{% macro incremental_batch(raw_cte, id_column) %}
+    batch as (
+        select * from {{ raw_cte }}
+        {%- if this is not none and is_incremental() %}
+            {%- set watermark -%}
+                (
+                    select coalesce(max(_loaded_at), cast('1900-01-01' as timestamp))
+                    from {{ this }}
+                )
+            {%- endset %}
+            where
+                _loaded_at > {{ watermark }}
+                or {{ id_column }} in (
+                    select newer.{{ id_column }}
+                    from {{ raw_cte }} as newer
+                    where newer._loaded_at > {{ watermark }}
+                )
+                or {{ id_column }} in (
+                    select waiting.{{ id_column }}
+                    from {{ this }} as waiting
+                    where waiting.rejection_reason = 'future_dated'
+                )
+        {%- endif %}
+    )
+{% endmacro %}
+
+{#
+    pre-hook of incremental base_ models: empties the table (so the run
+    rebuilds it in full) when the input it was built from no longer holds:
+    another raw_path, raw_format or reporting_currency, or a file it read is gone.
+#}
+{% macro reset_stale_base_model() %}
+    {%- if not execute or this is none or not is_incremental() -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set raw_path = var('raw_path') | string | trim -%}
+    {%- set file_glob = raw_path.rstrip('/') ~ '/' ~ this.identifier.replace('base_shop__', '')
+        ~ '*.' ~ var('raw_format') -%}
+    {%- set stale_query -%}
+        select count(*) from (
+            select distinct _source_file from {{ this }}
+        ) as stored_files
+        where _source_file not in (select filename from read_blob('{{ file_glob }}'))
+    {%- endset -%}
+    {%- set key_query -%}
+        select count(*) from {{ this }}
+        where _input_key is distinct from '{{ base_input_key() }}'
+    {%- endset -%}
+    {%- set gone = run_query(stale_query).columns[0].values()[0] -%}
+    {%- set other_input = run_query(key_query).columns[0].values()[0] -%}
+    {%- if gone > 0 or other_input > 0 -%}
+        {{ log("base model " ~ this ~ ": input changed (" ~ gone ~ " file(s) gone, "
+            ~ other_input ~ " row(s) from other settings); rebuilding it in full", info=true) }}
+        {{ return('delete from ' ~ this) }}
+    {%- endif -%}
+    {{ return('') }}
+{% endmacro %}
+
+{# What a base_ model's rows depend on besides the raw rows (stored in _input_key). #}
+{% macro base_input_key() %}
+    {{ return('v1|' ~ (var('raw_path') | string | trim) ~ '|' ~ var('raw_format')
+        ~ '|' ~ (var('reporting_currency') | upper)) }}
+{% endmacro %}

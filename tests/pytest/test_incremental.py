@@ -1,0 +1,182 @@
+"""Incremental staging equals a full refresh (issue: incremental features for large data).
+
+A data set is built in full; then, with newer file times, late-arriving transactions, a
+corrected amount and a re-delivered interactions file arrive as extra files
+(`<table>__<anything>.csv`). The incremental run (validating only what was loaded since the
+previous run) must give exactly what `dbt build --full-refresh` gives on the same files: every
+public mart, the history marts and the three base tables.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import PUBLIC_MARTS, generate, read_table, run_dbt
+
+AS_OF = "2025-12-31"
+T0 = 1_767_139_200  # 2025-12-31 00:00:00 UTC: first delivery
+T1 = T0 + 86_400  # a day later: the corrections
+MARTS = (
+    *PUBLIC_MARTS,
+    "customer_segment_history",
+    "segment_transitions",
+    "segment_summary_history",
+)
+BASE_TABLES = ("base_shop__customers", "base_shop__transactions", "base_shop__interactions")
+
+
+def canonical(db_path: Path, relation: str) -> str:
+    frame = read_table(db_path, relation)
+    frame = frame.sort_values(list(frame.columns)).reset_index(drop=True)
+    return frame.to_csv(index=False)
+
+
+def read_rows(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    with path.open(newline="") as handle:
+        reader = csv.DictReader(handle)
+        return list(reader.fieldnames or []), list(reader)
+
+
+def write_rows(path: Path, header: list[str], rows: list[dict[str, str]], mtime: int) -> None:
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=header)
+        writer.writeheader()
+        writer.writerows(rows)
+    os.utime(path, (mtime, mtime))
+
+
+@pytest.fixture(scope="module")
+def deliveries(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    raw = generate(tmp_path_factory.mktemp("inc_raw"), customers=300, seed=11)
+    for path in raw.iterdir():
+        os.utime(path, (T0, T0))
+    header, transactions = read_rows(raw / "transactions.csv")
+    # an accepted-looking purchase in the reporting currency, delivered once
+    ids = [row["transaction_id"] for row in transactions]
+    corrected = next(
+        row
+        for row in transactions
+        if row["transaction_type"] == "purchase"
+        and row["currency"] in ("", "USD")
+        and ids.count(row["transaction_id"]) == 1
+        and row["transaction_at"].startswith("2025-0")
+        and row["amount"].replace(".", "").isdigit()
+    )
+    late = [
+        {
+            **corrected,
+            "transaction_id": f"LATE{n}",
+            "transaction_at": f"2025-11-{10 + n:02d} 12:00:00",
+            "amount": f"{10 * (n + 1)}.50",
+        }
+        for n in range(5)
+    ]
+    new_amount = f"{float(corrected['amount']) + 100:.2f}"
+    return {
+        "raw": raw,
+        "header": header,
+        "late": late,
+        "corrected": {**corrected, "amount": new_amount},
+        "old_amount": corrected["amount"],
+    }
+
+
+@pytest.fixture(scope="module")
+def builds(deliveries: dict, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    raw: Path = deliveries["raw"]
+    work = tmp_path_factory.mktemp("inc_builds")
+    dbt_vars = {"raw_path": str(raw), "as_of_date": AS_OF}
+    incremental = work / "incremental.duckdb"
+    run_dbt(["build"], incremental, dbt_vars=dbt_vars)
+
+    # the second delivery: late rows + a correction, and a re-delivered interactions file
+    write_rows(
+        raw / "transactions__2026-01-01.csv",
+        deliveries["header"],
+        [*deliveries["late"], deliveries["corrected"]],
+        T1,
+    )
+    shutil.copyfile(raw / "interactions.csv", raw / "interactions__redelivered.csv")
+    os.utime(raw / "interactions__redelivered.csv", (T1, T1))
+
+    run_dbt(["build"], incremental, dbt_vars=dbt_vars)
+    full = work / "full.duckdb"
+    run_dbt(["build", "--full-refresh"], full, dbt_vars=dbt_vars)
+    return {"incremental": incremental, "full": full}
+
+
+@pytest.mark.parametrize("relation", [f"marts.{m}" for m in MARTS])
+def test_incremental_marts_equal_a_full_refresh(builds: dict[str, Path], relation: str) -> None:
+    assert canonical(builds["incremental"], relation) == canonical(builds["full"], relation)
+
+
+@pytest.mark.parametrize("relation", [f"staging.{t}" for t in BASE_TABLES])
+def test_incremental_base_tables_equal_a_full_refresh(
+    builds: dict[str, Path], relation: str
+) -> None:
+    assert canonical(builds["incremental"], relation) == canonical(builds["full"], relation)
+
+
+def test_the_deliveries_took_effect(builds: dict[str, Path], deliveries: dict) -> None:
+    """Not a vacuous equality: the late rows, the correction and the re-delivery are visible."""
+    db = builds["incremental"]
+    transactions = read_table(db, "staging.base_shop__transactions")
+    corrected_id = deliveries["corrected"]["transaction_id"]
+    versions = transactions[transactions.transaction_id == corrected_id]
+    accepted = versions[versions.rejection_reason.isna()]
+    assert len(versions) == 2 and len(accepted) == 1
+    assert float(accepted.amount.iloc[0]) == float(deliveries["corrected"]["amount"])
+    assert versions.rejection_reason.dropna().tolist() == ["superseded"]
+
+    late_ids = {row["transaction_id"] for row in deliveries["late"]}
+    late = transactions[transactions.transaction_id.isin(late_ids)]
+    assert len(late) == 5 and late.rejection_reason.isna().all()
+
+    interactions = read_table(db, "staging.base_shop__interactions")
+    redelivered = interactions[interactions._source_file.str.endswith("__redelivered.csv")]
+    original = interactions[interactions._source_file.str.endswith("/interactions.csv")]
+    # the latest load wins: the re-delivered copies are kept, the first copies are recorded
+    # as duplicate deliveries (identical values), none as superseded
+    kept = set(redelivered[redelivered.rejection_reason.isna()].interaction_id)
+    assert len(kept) > 1000
+    first_copies = original[original.interaction_id.isin(kept)]
+    assert len(first_copies) >= len(kept)
+    assert (first_copies.rejection_reason == "duplicate_delivery").all()
+    # superseded only where the re-delivery itself carries conflicting rows for the id
+    superseded = set(interactions[interactions.rejection_reason == "superseded"].interaction_id)
+    conflicting = set(
+        redelivered[redelivered.rejection_reason == "conflicting_duplicate_id"].interaction_id
+    )
+    assert superseded <= conflicting
+
+    customer_id = deliveries["corrected"]["customer_id"]
+    features = read_table(db, "marts.customer_features")
+    before = float(deliveries["old_amount"])
+    after = float(deliveries["corrected"]["amount"])
+    late_total = sum(
+        float(row["amount"]) for row in deliveries["late"] if row["customer_id"] == customer_id
+    )
+    row = features[features.customer_id == customer_id].iloc[0]
+    full_row = read_table(builds["full"], "marts.customer_features")
+    assert float(row.gross_revenue) == float(
+        full_row[full_row.customer_id == customer_id].iloc[0].gross_revenue
+    )
+    assert after - before == pytest.approx(100.0)
+    assert late_total > 0  # the late rows belong to the corrected row's customer
+
+
+def test_another_raw_path_rebuilds_the_base_tables(builds: dict[str, Path], tmp_path: Path) -> None:
+    """An incremental run on other input must not mix it with the old rows."""
+    other = generate(tmp_path / "other", customers=120, seed=3)
+    db = tmp_path / "switch.duckdb"
+    shutil.copyfile(builds["full"], db)
+    dbt_vars = {"raw_path": str(other), "as_of_date": AS_OF}
+    run_dbt(["build"], db, dbt_vars=dbt_vars)
+    fresh = tmp_path / "fresh.duckdb"
+    run_dbt(["build"], fresh, dbt_vars=dbt_vars)
+    for relation in [*(f"staging.{t}" for t in BASE_TABLES), "marts.customer_features"]:
+        assert canonical(db, relation) == canonical(fresh, relation), relation
