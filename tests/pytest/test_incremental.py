@@ -132,6 +132,11 @@ def test_the_deliveries_took_effect(builds: dict[str, Path], deliveries: dict) -
     assert float(accepted.amount.iloc[0]) == float(deliveries["corrected"]["amount"])
     assert versions.rejection_reason.dropna().tolist() == ["superseded"]
 
+    quarantine = read_table(db, "marts.quarantined_rows")
+    recorded = quarantine[quarantine.record_id == corrected_id]
+    assert recorded.rejection_reason.tolist() == ["superseded"]
+    assert recorded.reason_description.str.contains("later delivery").all()
+
     late_ids = {row["transaction_id"] for row in deliveries["late"]}
     late = transactions[transactions.transaction_id.isin(late_ids)]
     assert len(late) == 5 and late.rejection_reason.isna().all()
