@@ -25,10 +25,12 @@
     CTE `batch`: the raw rows a run validates. A full build: all of them. An
     incremental run: rows loaded after the newest load time already stored,
     every other row of an id among them (so re-deliveries and corrections are
-    resolved together), and the ids rejected as future_dated (their day may
-    have come). Their old rows are replaced (delete+insert by id).
+    resolved together), and the ids rejected as future_dated whose day has
+    come. Their old rows are replaced (delete+insert by id). When no file
+    changed since (load time = file time) and nothing waits, the batch is empty
+    and no raw file is read.
 #}
-{% macro incremental_batch(raw_cte, id_column) %}
+{% macro incremental_batch(raw_cte, id_column, table_name, event_column) %}
     batch as (
         select * from {{ raw_cte }}
         {%- if this is not none and is_incremental() %}
@@ -38,6 +40,9 @@
                     from {{ this }}
                 )
             {%- endset %}
+            {%- if incremental_batch_is_empty(table_name, watermark, event_column) %}
+            where 1 = 0
+            {%- else %}
             where
                 _loaded_at > {{ watermark }}
                 or {{ id_column }} in (
@@ -49,9 +54,39 @@
                     select waiting.{{ id_column }}
                     from {{ this }} as waiting
                     where waiting.rejection_reason = 'future_dated'
+                        and not {{ is_future_dated('waiting.' ~ event_column) }}
                 )
+            {%- endif %}
         {%- endif %}
     )
+{% endmacro %}
+
+{#
+    True when an incremental run of a base_ model has nothing to do: the files
+    carry no loaded_at column (so a row's load time is its file's time), no file
+    is newer than the newest stored load time, and no row rejected as
+    future_dated has reached its day.
+#}
+{% macro incremental_batch_is_empty(table_name, watermark, event_column) %}
+    {%- if not execute or target.type != 'duckdb' -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- if raw_has_loaded_at(table_name, raw_file_reader(table_name)) -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set pending_query -%}
+        select
+            (
+                select count(*) from read_blob('{{ raw_file_glob(table_name) }}')
+                where timezone('UTC', last_modified) > {{ watermark }}
+            )
+            + (
+                select count(*) from {{ this }}
+                where rejection_reason = 'future_dated'
+                    and not {{ is_future_dated(event_column) }}
+            )
+    {%- endset -%}
+    {{ return(run_query(pending_query).columns[0].values()[0] == 0) }}
 {% endmacro %}
 
 {#
@@ -63,9 +98,14 @@
     {%- if not execute or this is none or not is_incremental() -%}
         {{ return('') }}
     {%- endif -%}
-    {%- set raw_path = var('raw_path') | string | trim -%}
-    {%- set file_glob = raw_path.rstrip('/') ~ '/' ~ this.identifier.replace('base_shop__', '')
-        ~ '*.' ~ var('raw_format') -%}
+    {%- set stored_columns = adapter.get_columns_in_relation(this) | map(attribute='name')
+        | map('lower') | list -%}
+    {%- if '_input_key' not in stored_columns or '_loaded_at' not in stored_columns -%}
+        {{ exceptions.raise_compiler_error(
+            this ~ " was built by an older version of this project (no load times); "
+            ~ "rebuild it once with: dbt build --full-refresh") }}
+    {%- endif -%}
+    {%- set file_glob = raw_file_glob(this.identifier.replace('base_shop__', '')) -%}
     {%- set stale_query -%}
         select count(*) from (
             select distinct _source_file from {{ this }}

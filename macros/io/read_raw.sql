@@ -52,7 +52,8 @@
     ) as raw_rows
 {% endmacro %}
 
-{% macro duckdb__read_raw(table_name, source_relation) %}
+{# DuckDB: the glob of a raw table's files (<table>.<format> and later deliveries). #}
+{% macro raw_file_glob(table_name) %}
     {%- set raw_format = var_choice('raw_format', ['csv', 'parquet']) -%}
     {%- set raw_path = var('raw_path') | string | trim -%}
     {%- if raw_path == '' or "'" in raw_path -%}
@@ -60,11 +61,13 @@
             "var 'raw_path' must be a directory path without quotes, got '"
             ~ raw_path ~ "'") }}
     {%- endif -%}
-    {#- <table>.<format> plus any later delivery <table>__<anything>.<format> -#}
-    {%- set file_glob = raw_path.rstrip('/') ~ '/' ~ table_name ~ '*.' ~ raw_format -%}
-    {%- set columns = raw_contract_columns(table_name) -%}
-    {#- columns are selected by header name; a missing one fails with its name -#}
-    {%- if raw_format == 'csv' -%}
+    {{ return(raw_path.rstrip('/') ~ '/' ~ table_name ~ '*.' ~ raw_format) }}
+{% endmacro %}
+
+{# DuckDB: the table function reading every file of a raw table, all columns as text or as stored. #}
+{% macro raw_file_reader(table_name) %}
+    {%- set file_glob = raw_file_glob(table_name) -%}
+    {%- if var('raw_format') == 'csv' -%}
         {%- set reader -%}
             read_csv(
                 '{{ file_glob }}',
@@ -74,7 +77,6 @@
                 filename = true
             )
         {%- endset -%}
-        {%- set row_expr = 'cast(null as bigint)' -%}
     {%- else -%}
         {%- set reader -%}
             read_parquet(
@@ -84,8 +86,17 @@
                 file_row_number = true
             )
         {%- endset -%}
-        {%- set row_expr = 'raw_files.file_row_number + 1' -%}
-    {%- endif %}
+    {%- endif -%}
+    {{ return(reader) }}
+{% endmacro %}
+
+{% macro duckdb__read_raw(table_name, source_relation) %}
+    {%- set file_glob = raw_file_glob(table_name) -%}
+    {%- set reader = raw_file_reader(table_name) -%}
+    {%- set row_expr = 'cast(null as bigint)' if var('raw_format') == 'csv'
+        else 'raw_files.file_row_number + 1' -%}
+    {%- set columns = raw_contract_columns(table_name) -%}
+    {#- columns are selected by header name; a missing one fails with its name #}
     (
         select
             {%- for column in columns %}

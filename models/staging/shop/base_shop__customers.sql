@@ -9,7 +9,7 @@ raw_customers as (
     from {{ read_raw('customers') }}
 ),
 
-{{ incremental_batch('raw_customers', 'customer_id') }},
+{{ incremental_batch('raw_customers', 'customer_id', 'customers', 'registered_at') }},
 
 parsed as (
     select

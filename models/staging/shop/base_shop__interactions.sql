@@ -14,7 +14,7 @@ raw_interactions as (
     from {{ read_raw('interactions') }}
 ),
 
-{{ incremental_batch('raw_interactions', 'interaction_id') }},
+{{ incremental_batch('raw_interactions', 'interaction_id', 'interactions', 'occurred_at') }},
 
 parsed as (
     select

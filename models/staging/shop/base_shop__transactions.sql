@@ -11,7 +11,7 @@ raw_transactions as (
     from {{ read_raw('transactions') }}
 ),
 
-{{ incremental_batch('raw_transactions', 'transaction_id') }},
+{{ incremental_batch('raw_transactions', 'transaction_id', 'transactions', 'transaction_at') }},
 
 fx_rates as (
     select * from {{ ref('fx_rates') }}
