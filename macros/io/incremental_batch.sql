@@ -22,43 +22,56 @@
 {% endmacro %}
 
 {#
-    CTE `batch`: the raw rows a run validates. A full build: all of them. An
-    incremental run: rows loaded after the newest load time already stored,
-    every other row of an id among them (so re-deliveries and corrections are
-    resolved together), and the ids rejected as future_dated whose day has
-    come. Their old rows are replaced (delete+insert by id). When no file
-    changed since (load time = file time) and nothing waits, the batch is empty
-    and no raw file is read.
+    A subquery of the raw rows a run validates, with their load time
+    (_loaded_at). A full build: all of them. An incremental run: rows loaded
+    after the newest load time already stored, every other row of an id among
+    them (so re-deliveries and corrections are resolved together), and the ids
+    rejected as future_dated whose day has come. Their old rows are replaced
+    (delete+insert by id). When no file changed since (load time = file time)
+    and nothing is due, it is empty and no raw file is read. Each call reads the
+    files itself, so a model may stream it several times without holding it.
 #}
-{% macro incremental_batch(raw_cte, id_column, table_name, event_column) %}
-    batch as (
-        select * from {{ raw_cte }}
-        {%- if this is not none and is_incremental() %}
-            {%- set watermark -%}
-                (
-                    select coalesce(max(_loaded_at), cast('1900-01-01' as timestamp))
-                    from {{ this }}
-                )
-            {%- endset %}
-            {%- if incremental_batch_is_empty(table_name, watermark, event_column) %}
-            where 1 = 0
-            {%- else %}
+{% macro batch_rows(table_name, id_column, event_column) %}
+    {%- set with_load_time -%}
+        (
+            select
+                raw_rows.*,
+                {{ loaded_at_expr() }} as _loaded_at
+            from {{ read_raw(table_name) }}
+        )
+    {%- endset -%}
+    {%- if this is none or not is_incremental() -%}
+        {{ return(with_load_time) }}
+    {%- endif -%}
+    {%- set watermark -%}
+        (
+            select coalesce(max(_loaded_at), cast('1900-01-01' as timestamp))
+            from {{ this }}
+        )
+    {%- endset -%}
+    {%- if incremental_batch_is_empty(table_name, watermark, event_column) -%}
+        {{ return('(select * from ' ~ with_load_time ~ ' as loaded_rows where 1 = 0)') }}
+    {%- endif -%}
+    {%- set batch -%}
+        (
+            select loaded_rows.*
+            from {{ with_load_time }} as loaded_rows
             where
-                _loaded_at > {{ watermark }}
-                or {{ id_column }} in (
+                loaded_rows._loaded_at > {{ watermark }}
+                or loaded_rows.{{ id_column }} in (
                     select newer.{{ id_column }}
-                    from {{ raw_cte }} as newer
+                    from {{ with_load_time }} as newer
                     where newer._loaded_at > {{ watermark }}
                 )
-                or {{ id_column }} in (
+                or loaded_rows.{{ id_column }} in (
                     select waiting.{{ id_column }}
                     from {{ this }} as waiting
                     where waiting.rejection_reason = 'future_dated'
                         and not {{ is_future_dated('waiting.' ~ event_column) }}
                 )
-            {%- endif %}
-        {%- endif %}
-    )
+        )
+    {%- endset -%}
+    {{ return(batch) }}
 {% endmacro %}
 
 {#

@@ -85,14 +85,29 @@
         {#- the same columns as duplicates_resolved, in the same order -#}
         select
             flagged.*,
-            cast(null as {{ dbt.type_string() }}) as row_fingerprint,
-            cast(null as {{ dbt.type_boolean() }}) as is_latest_load,
-            cast(null as {{ dbt.type_string() }}) as latest_min_fingerprint,
-            cast(null as {{ dbt.type_string() }}) as latest_max_fingerprint,
-            cast(null as {{ dbt.type_string() }}) as duplicate_rejection
+            {{ unresolved_duplicate_columns(after_flagged=true) }}
         from flagged
         where not has_duplicate_id
         union all
         select * from duplicates_resolved
     )
+{% endmacro %}
+
+{#
+    The columns resolve_duplicate_ids adds after the input's own (in its order),
+    as nulls: for rows that skip duplicate resolution (ids that occur once) and
+    are unioned with `resolved`. after_flagged = only those after has_duplicate_id.
+#}
+{% macro unresolved_duplicate_columns(after_flagged=false) %}
+    {%- set columns = [] -%}
+    {%- if not after_flagged -%}
+        {%- do columns.append('cast(null as ' ~ dbt.type_timestamp() ~ ') as latest_loaded_at') -%}
+        {%- do columns.append('false as has_duplicate_id') -%}
+    {%- endif -%}
+    {%- do columns.append('cast(null as ' ~ dbt.type_string() ~ ') as row_fingerprint') -%}
+    {%- do columns.append('cast(null as ' ~ dbt.type_boolean() ~ ') as is_latest_load') -%}
+    {%- do columns.append('cast(null as ' ~ dbt.type_string() ~ ') as latest_min_fingerprint') -%}
+    {%- do columns.append('cast(null as ' ~ dbt.type_string() ~ ') as latest_max_fingerprint') -%}
+    {%- do columns.append('cast(null as ' ~ dbt.type_string() ~ ') as duplicate_rejection') -%}
+    {{ return(columns | join(',\n            ')) }}
 {% endmacro %}

@@ -1,3 +1,7 @@
+{#- a view: three rows per transaction, read once by
+    int_interactions_aggregated_to_customers; a table would cost a full write -#}
+{{ config(materialized='view') }}
+
 with
 
 interactions as (

@@ -3,13 +3,8 @@
 with
 
 raw_customers as (
-    select
-        raw_rows.*,
-        {{ loaded_at_expr() }} as _loaded_at
-    from {{ read_raw('customers') }}
+    select * from {{ batch_rows('customers', 'customer_id', 'registered_at') }} as batch
 ),
-
-{{ incremental_batch('raw_customers', 'customer_id', 'customers', 'registered_at') }},
 
 parsed as (
     select
@@ -33,7 +28,7 @@ parsed as (
         _source_row,
         _loaded_at_text,
         _loaded_at
-    from batch
+    from raw_customers
 ),
 
 checked as (

@@ -5,69 +5,97 @@
     'complaint', 'referral', 'review'
 {%- endset %}
 
+{#-
+    Duplicate ids are rare, so the rows are split before they are parsed: ids
+    that occur once in the file (almost all rows) are checked in one streaming
+    pass and need no duplicate resolution; only the rows of repeated ids go
+    through resolve_duplicate_ids. Each branch reads the file itself, so no
+    CTE of all raw rows is held in memory.
+#}
+
 with
 
-raw_interactions as (
-    select
-        raw_rows.*,
-        {{ loaded_at_expr() }} as _loaded_at
-    from {{ read_raw('interactions') }}
+repeated_ids as (
+    select interaction_id as repeated_id
+    from {{ batch_rows('interactions', 'interaction_id', 'occurred_at') }} as raw_ids
+    where interaction_id is not null
+    group by interaction_id
+    having count(*) > 1
 ),
 
-{{ incremental_batch('raw_interactions', 'interaction_id', 'interactions', 'occurred_at') }},
+{% for part in ['single', 'repeated'] %}
 
-parsed as (
+    raw_{{ part }} as (
+        select raw_interactions.*
+        from {{ batch_rows('interactions', 'interaction_id', 'occurred_at') }} as raw_interactions
+        left join repeated_ids
+            on raw_interactions.interaction_id = repeated_ids.repeated_id
+        where repeated_ids.repeated_id is {{ 'null' if part == 'single' else 'not null' }}
+    ),
+
+    parsed_{{ part }} as (
+        select
+            ---------- ids
+            interaction_id,
+            customer_id,
+
+            ---------- strings
+            lower(interaction_type) as interaction_type,
+            lower(channel) as channel,
+
+            ---------- numerics
+            {{ parse_decimal('score', 'decimal(38, 18)') }} as score,
+
+            ---------- timestamps
+            {{ parse_timestamp_utc('occurred_at') }} as occurred_at,
+
+            ---------- raw text (trimmed, blank = null) for checks and the quarantine
+            {% for column in raw_contract_columns('interactions') %}
+                {{ column }} as raw__{{ column }},
+            {% endfor %}
+            _source_file,
+            _source_row,
+            _loaded_at_text,
+            _loaded_at
+        from raw_{{ part }}
+    ),
+
+    checked_{{ part }} as (
+        select
+            parsed_{{ part }}.*,
+            case
+                when interaction_id is null then 'interaction_id:missing_key'
+                when customer_id is null then 'customer_id:missing_key'
+                when raw__occurred_at is null then 'occurred_at:missing_value'
+                when occurred_at is null then 'occurred_at:unparseable_timestamp'
+                when interaction_type is null
+                    then 'interaction_type:missing_value'
+                when interaction_type not in ({{ interaction_types }})
+                    then 'interaction_type:unknown_type'
+                when raw__score is not null and score is null
+                    then 'score:unparseable_number'
+                when score < 1 or score > 5 then 'score:out_of_range'
+                when {{ is_future_dated('occurred_at') }}
+                    then 'occurred_at:future_dated'
+                when _loaded_at_text is not null
+                    and {{ parse_timestamp_utc('_loaded_at_text') }} is null
+                    then 'loaded_at:unparseable_timestamp'
+            end as rejection
+        from parsed_{{ part }}
+    ),
+
+{% endfor %}
+
+{{ resolve_duplicate_ids('checked_repeated', 'interaction_id', 'interactions') }},
+
+all_rows as (
     select
-        ---------- ids
-        interaction_id,
-        customer_id,
-
-        ---------- strings
-        lower(interaction_type) as interaction_type,
-        lower(channel) as channel,
-
-        ---------- numerics
-        {{ parse_decimal('score', 'decimal(38, 18)') }} as score,
-
-        ---------- timestamps
-        {{ parse_timestamp_utc('occurred_at') }} as occurred_at,
-
-        ---------- raw text (trimmed, blank = null) for checks and the quarantine
-        {% for column in raw_contract_columns('interactions') %}
-            {{ column }} as raw__{{ column }},
-        {% endfor %}
-        _source_file,
-        _source_row,
-        _loaded_at_text,
-        _loaded_at
-    from batch
+        checked_single.*,
+        {{ unresolved_duplicate_columns() }}
+    from checked_single
+    union all
+    select * from resolved
 ),
-
-checked as (
-    select
-        parsed.*,
-        case
-            when interaction_id is null then 'interaction_id:missing_key'
-            when customer_id is null then 'customer_id:missing_key'
-            when raw__occurred_at is null then 'occurred_at:missing_value'
-            when occurred_at is null then 'occurred_at:unparseable_timestamp'
-            when interaction_type is null
-                then 'interaction_type:missing_value'
-            when interaction_type not in ({{ interaction_types }})
-                then 'interaction_type:unknown_type'
-            when raw__score is not null and score is null
-                then 'score:unparseable_number'
-            when score < 1 or score > 5 then 'score:out_of_range'
-            when {{ is_future_dated('occurred_at') }}
-                then 'occurred_at:future_dated'
-            when _loaded_at_text is not null
-                and {{ parse_timestamp_utc('_loaded_at_text') }} is null
-                then 'loaded_at:unparseable_timestamp'
-        end as rejection
-    from parsed
-),
-
-{{ resolve_duplicate_ids('checked', 'interaction_id', 'interactions') }},
 
 final as (
     select
@@ -86,7 +114,7 @@ final as (
         _loaded_at,
         '{{ base_input_key() }}' as _input_key,
         {{ split_rejection('coalesce(rejection, duplicate_rejection)') }}
-    from resolved
+    from all_rows
 )
 
 select * from final

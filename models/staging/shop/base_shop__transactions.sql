@@ -2,16 +2,13 @@
 
 {%- set reporting_currency = var_choice('reporting_currency') | upper %}
 
+{#-
+    Rows of ids that occur once (almost all) are checked in one streaming pass;
+    only the rows of repeated ids go through resolve_duplicate_ids (see
+    base_shop__interactions).
+#}
+
 with
-
-raw_transactions as (
-    select
-        raw_rows.*,
-        {{ loaded_at_expr() }} as _loaded_at
-    from {{ read_raw('transactions') }}
-),
-
-{{ incremental_batch('raw_transactions', 'transaction_id', 'transactions', 'transaction_at') }},
 
 fx_rates as (
     select * from {{ ref('fx_rates') }}
@@ -21,65 +18,94 @@ known_currencies as (
     select distinct upper(currency) as currency from fx_rates
 ),
 
-parsed as (
-    select
-        ---------- ids
-        transaction_id,
-        customer_id,
-
-        ---------- strings
-        lower(transaction_type) as transaction_type,
-        coalesce(upper(currency), '{{ reporting_currency }}') as currency,
-        lower(product_category) as product_category,
-        lower(channel) as channel,
-
-        ---------- numerics
-        {{ parse_amount('amount') }} as amount,
-
-        ---------- timestamps
-        {{ parse_timestamp_utc('transaction_at') }} as transaction_at,
-
-        ---------- raw text (trimmed, blank = null) for checks and the quarantine
-        {% for column in raw_contract_columns('transactions') %}
-            {{ column }} as raw__{{ column }},
-        {% endfor %}
-        _source_file,
-        _source_row,
-        _loaded_at_text,
-        _loaded_at
-    from batch
+repeated_ids as (
+    select transaction_id as repeated_id
+    from {{ batch_rows('transactions', 'transaction_id', 'transaction_at') }} as raw_ids
+    where transaction_id is not null
+    group by transaction_id
+    having count(*) > 1
 ),
 
-checked as (
-    select
-        parsed.*,
-        case
-            when transaction_id is null then 'transaction_id:missing_key'
-            when customer_id is null then 'customer_id:missing_key'
-            when raw__transaction_at is null then 'transaction_at:missing_value'
-            when transaction_at is null
-                then 'transaction_at:unparseable_timestamp'
-            when transaction_type is null then 'transaction_type:missing_value'
-            when transaction_type not in ('purchase', 'refund')
-                then 'transaction_type:unknown_type'
-            when raw__amount is null then 'amount:missing_value'
-            when amount is null then 'amount:unparseable_amount'
-            when amount <= 0 then 'amount:non_positive_amount'
-            when {{ is_future_dated('transaction_at') }}
-                then 'transaction_at:future_dated'
-            when currency <> '{{ reporting_currency }}'
-                and currency not in (
-                    select known_currencies.currency from known_currencies
-                )
-                then 'currency:no_fx_rate'
-            when _loaded_at_text is not null
-                and {{ parse_timestamp_utc('_loaded_at_text') }} is null
-                then 'loaded_at:unparseable_timestamp'
-        end as rejection
-    from parsed
-),
+{% for part in ['single', 'repeated'] %}
 
-{{ resolve_duplicate_ids('checked', 'transaction_id', 'transactions') }},
+    raw_{{ part }} as (
+        select raw_transactions.*
+        from {{ batch_rows('transactions', 'transaction_id', 'transaction_at') }} as raw_transactions
+        left join repeated_ids
+            on raw_transactions.transaction_id = repeated_ids.repeated_id
+        where repeated_ids.repeated_id is {{ 'null' if part == 'single' else 'not null' }}
+    ),
+
+    parsed_{{ part }} as (
+        select
+            ---------- ids
+            transaction_id,
+            customer_id,
+
+            ---------- strings
+            lower(transaction_type) as transaction_type,
+            coalesce(upper(currency), '{{ reporting_currency }}') as currency,
+            lower(product_category) as product_category,
+            lower(channel) as channel,
+
+            ---------- numerics
+            {{ parse_amount('amount') }} as amount,
+
+            ---------- timestamps
+            {{ parse_timestamp_utc('transaction_at') }} as transaction_at,
+
+            ---------- raw text (trimmed, blank = null) for checks and the quarantine
+            {% for column in raw_contract_columns('transactions') %}
+                {{ column }} as raw__{{ column }},
+            {% endfor %}
+            _source_file,
+            _source_row,
+            _loaded_at_text,
+            _loaded_at
+        from raw_{{ part }}
+    ),
+
+    checked_{{ part }} as (
+        select
+            parsed_{{ part }}.*,
+            case
+                when transaction_id is null then 'transaction_id:missing_key'
+                when customer_id is null then 'customer_id:missing_key'
+                when raw__transaction_at is null then 'transaction_at:missing_value'
+                when transaction_at is null
+                    then 'transaction_at:unparseable_timestamp'
+                when transaction_type is null then 'transaction_type:missing_value'
+                when transaction_type not in ('purchase', 'refund')
+                    then 'transaction_type:unknown_type'
+                when raw__amount is null then 'amount:missing_value'
+                when amount is null then 'amount:unparseable_amount'
+                when amount <= 0 then 'amount:non_positive_amount'
+                when {{ is_future_dated('transaction_at') }}
+                    then 'transaction_at:future_dated'
+                when currency <> '{{ reporting_currency }}'
+                    and currency not in (
+                        select known_currencies.currency from known_currencies
+                    )
+                    then 'currency:no_fx_rate'
+                when _loaded_at_text is not null
+                    and {{ parse_timestamp_utc('_loaded_at_text') }} is null
+                    then 'loaded_at:unparseable_timestamp'
+            end as rejection
+        from parsed_{{ part }}
+    ),
+
+{% endfor %}
+
+{{ resolve_duplicate_ids('checked_repeated', 'transaction_id', 'transactions') }},
+
+all_rows as (
+    select
+        checked_single.*,
+        {{ unresolved_duplicate_columns() }}
+    from checked_single
+    union all
+    select * from resolved
+),
 
 final as (
     select
@@ -100,7 +126,7 @@ final as (
         _loaded_at,
         '{{ base_input_key() }}' as _input_key,
         {{ split_rejection('coalesce(rejection, duplicate_rejection)') }}
-    from resolved
+    from all_rows
 )
 
 select * from final
