@@ -13,11 +13,13 @@
     CTE of all raw rows is held in memory.
 #}
 
+{%- set raw_batch = batch_rows('interactions', 'interaction_id', 'occurred_at') %}
+
 with
 
 repeated_ids as (
     select interaction_id as repeated_id
-    from {{ batch_rows('interactions', 'interaction_id', 'occurred_at') }} as raw_ids
+    from {{ raw_batch }} as raw_ids
     where interaction_id is not null
     group by interaction_id
     having count(*) > 1
@@ -27,7 +29,7 @@ repeated_ids as (
 
     raw_{{ part }} as (
         select raw_interactions.*
-        from {{ batch_rows('interactions', 'interaction_id', 'occurred_at') }} as raw_interactions
+        from {{ raw_batch }} as raw_interactions
         left join repeated_ids
             on raw_interactions.interaction_id = repeated_ids.repeated_id
         where repeated_ids.repeated_id is {{ 'null' if part == 'single' else 'not null' }}

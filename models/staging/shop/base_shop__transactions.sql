@@ -8,6 +8,8 @@
     base_shop__interactions).
 #}
 
+{%- set raw_batch = batch_rows('transactions', 'transaction_id', 'transaction_at') %}
+
 with
 
 fx_rates as (
@@ -20,7 +22,7 @@ known_currencies as (
 
 repeated_ids as (
     select transaction_id as repeated_id
-    from {{ batch_rows('transactions', 'transaction_id', 'transaction_at') }} as raw_ids
+    from {{ raw_batch }} as raw_ids
     where transaction_id is not null
     group by transaction_id
     having count(*) > 1
@@ -30,7 +32,7 @@ repeated_ids as (
 
     raw_{{ part }} as (
         select raw_transactions.*
-        from {{ batch_rows('transactions', 'transaction_id', 'transaction_at') }} as raw_transactions
+        from {{ raw_batch }} as raw_transactions
         left join repeated_ids
             on raw_transactions.transaction_id = repeated_ids.repeated_id
         where repeated_ids.repeated_id is {{ 'null' if part == 'single' else 'not null' }}
