@@ -18,7 +18,7 @@ from conftest import PROJECT_ROOT, generate
 
 def test_benchmark_smoke_run_outputs_equal_and_report_written(tmp_path: Path) -> None:
     data = generate(tmp_path / "data", transactions=20_000, fmt="parquet")
-    systems = ["dbt_build", "floor", "pandas"]
+    systems = ["dbt_build", "dbt_incremental", "floor", "pandas"]
     if importlib.util.find_spec("polars") is not None:
         systems.append("polars")
     out, markdown = tmp_path / "results.json", tmp_path / "results.md"
@@ -51,7 +51,8 @@ def test_benchmark_smoke_run_outputs_equal_and_report_written(tmp_path: Path) ->
     assert report["failure"] is None
     assert list(report["systems"]) == systems
     assert report["checks"]["dbt_build"].startswith("reference")
-    for system in systems[1:]:
+    assert report["checks"]["dbt_incremental"] == "equal to a full build with the increment"
+    for system in systems[2:]:
         assert report["checks"][system] == "equal", system
     for system in systems:
         summary = report["systems"][system]
