@@ -415,7 +415,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{engine}:")
             started = time.monotonic()
             if engine == "postgres":
-                server = PostgresServer(work / "postgres" / "server").start()
+                # its own directory under the system temp dir: the server runs as `postgres`
+                # when we are root, and may not traverse a private work directory
+                server = PostgresServer(Path(tempfile.mkdtemp(prefix="custseg-pg-"))).start()
                 build_postgres(work, raw_path, args.skip_unit_tests, server)
                 tables = read_postgres(server, marts)
             else:
@@ -432,6 +434,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if server is not None:
             server.stop()
+            shutil.rmtree(server.base_dir, ignore_errors=True)
 
     failed = False
     print(f"\n{'mart':<28} {'rows':>7}  " + "  ".join(f"{e:<8}" for e in results))
