@@ -68,7 +68,7 @@ class PostgresServer:
     """A PostgreSQL cluster in `data_dir`, listening on 127.0.0.1:`port` only."""
 
     def __init__(self, base_dir: Path, port: int | None = None) -> None:
-        self.base_dir = Path(base_dir)
+        self.base_dir = Path(base_dir).resolve()
         self.data_dir = self.base_dir / "data"
         self.socket_dir = self.base_dir / "socket"
         self.log_file = self.base_dir / "postgres.log"
@@ -94,7 +94,7 @@ class PostgresServer:
             shutil.chown(self.base_dir, "postgres")
             shutil.chown(self.socket_dir, "postgres")
         if not (self.data_dir / "PG_VERSION").exists():
-            subprocess.run(
+            initialised = subprocess.run(
                 _as_server_user(
                     [
                         str(self.bin_dir / "initdb"),
@@ -107,9 +107,13 @@ class PostgresServer:
                         "--locale=C",
                     ]
                 ),
-                check=True,
                 capture_output=True,
+                text=True,
             )
+            if initialised.returncode != 0:
+                raise RuntimeError(
+                    f"initdb failed in {self.data_dir}:\n{initialised.stdout}{initialised.stderr}"
+                )
         options = (
             f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.socket_dir} "
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
