@@ -20,14 +20,8 @@ parsed as (
         ---------- timestamps
         {{ parse_timestamp_utc('registered_at') }} as registered_at,
 
-        ---------- raw text (trimmed, blank = null) for checks and the quarantine
-        {% for column in raw_contract_columns('customers') %}
-            {{ column }} as raw__{{ column }},
-        {% endfor %}
-        _source_file,
-        _source_row,
-        _loaded_at_text,
-        _loaded_at
+        ---------- raw text and delivery columns, for checks and the quarantine
+        {{ raw_row_columns('customers') }}
     from raw_customers
 ),
 
@@ -41,9 +35,7 @@ checked as (
                 then 'registered_at:unparseable_timestamp'
             when {{ is_future_dated('registered_at') }}
                 then 'registered_at:future_dated'
-            when _loaded_at_text is not null
-                and {{ parse_timestamp_utc('_loaded_at_text') }} is null
-                then 'loaded_at:unparseable_timestamp'
+            {{ loaded_at_check() }}
         end as rejection
     from parsed
 ),
@@ -63,11 +55,7 @@ final as (
                 then {{ raw_values_text(
                     'customers', masked=['email', 'phone'], prefix='raw__') }}
         end as raw_values,
-        _source_file,
-        _source_row,
-        _loaded_at,
-        '{{ base_input_key() }}' as _input_key,
-        {{ split_rejection('coalesce(rejection, duplicate_rejection)') }}
+        {{ base_row_tail() }}
     from resolved
 )
 

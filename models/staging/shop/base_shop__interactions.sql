@@ -17,22 +17,12 @@
 
 with
 
-repeated_ids as (
-    select interaction_id as repeated_id
-    from {{ raw_batch }} as raw_ids
-    where interaction_id is not null
-    group by interaction_id
-    having count(*) > 1
-),
+{{ repeated_ids_cte(raw_batch, 'interaction_id') }},
 
 {% for part in ['single', 'repeated'] %}
 
     raw_{{ part }} as (
-        select raw_interactions.*
-        from {{ raw_batch }} as raw_interactions
-        left join repeated_ids
-            on raw_interactions.interaction_id = repeated_ids.repeated_id
-        where repeated_ids.repeated_id is {{ 'null' if part == 'single' else 'not null' }}
+        {{ raw_rows_of(raw_batch, 'interaction_id', part) }}
     ),
 
     parsed_{{ part }} as (
@@ -51,14 +41,8 @@ repeated_ids as (
             ---------- timestamps
             {{ parse_timestamp_utc('occurred_at') }} as occurred_at,
 
-            ---------- raw text (trimmed, blank = null) for checks and the quarantine
-            {% for column in raw_contract_columns('interactions') %}
-                {{ column }} as raw__{{ column }},
-            {% endfor %}
-            _source_file,
-            _source_row,
-            _loaded_at_text,
-            _loaded_at
+            ---------- raw text and delivery columns, for checks and the quarantine
+            {{ raw_row_columns('interactions') }}
         from raw_{{ part }}
     ),
 
@@ -79,9 +63,7 @@ repeated_ids as (
                 when score < 1 or score > 5 then 'score:out_of_range'
                 when {{ is_future_dated('occurred_at') }}
                     then 'occurred_at:future_dated'
-                when _loaded_at_text is not null
-                    and {{ parse_timestamp_utc('_loaded_at_text') }} is null
-                    then 'loaded_at:unparseable_timestamp'
+                {{ loaded_at_check() }}
             end as rejection
         from parsed_{{ part }}
     ),
@@ -91,12 +73,7 @@ repeated_ids as (
 {{ resolve_duplicate_ids('checked_repeated', 'interaction_id', 'interactions') }},
 
 all_rows as (
-    select
-        checked_single.*,
-        {{ unresolved_duplicate_columns() }}
-    from checked_single
-    union all
-    select * from resolved
+    {{ single_and_resolved_rows('checked_single') }}
 ),
 
 final as (
@@ -111,11 +88,7 @@ final as (
             when coalesce(rejection, duplicate_rejection) is not null
                 then {{ raw_values_text('interactions', prefix='raw__') }}
         end as raw_values,
-        _source_file,
-        _source_row,
-        _loaded_at,
-        '{{ base_input_key() }}' as _input_key,
-        {{ split_rejection('coalesce(rejection, duplicate_rejection)') }}
+        {{ base_row_tail() }}
     from all_rows
 )
 

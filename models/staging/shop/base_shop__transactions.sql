@@ -20,22 +20,12 @@ known_currencies as (
     select distinct upper(currency) as currency from fx_rates
 ),
 
-repeated_ids as (
-    select transaction_id as repeated_id
-    from {{ raw_batch }} as raw_ids
-    where transaction_id is not null
-    group by transaction_id
-    having count(*) > 1
-),
+{{ repeated_ids_cte(raw_batch, 'transaction_id') }},
 
 {% for part in ['single', 'repeated'] %}
 
     raw_{{ part }} as (
-        select raw_transactions.*
-        from {{ raw_batch }} as raw_transactions
-        left join repeated_ids
-            on raw_transactions.transaction_id = repeated_ids.repeated_id
-        where repeated_ids.repeated_id is {{ 'null' if part == 'single' else 'not null' }}
+        {{ raw_rows_of(raw_batch, 'transaction_id', part) }}
     ),
 
     parsed_{{ part }} as (
@@ -56,14 +46,8 @@ repeated_ids as (
             ---------- timestamps
             {{ parse_timestamp_utc('transaction_at') }} as transaction_at,
 
-            ---------- raw text (trimmed, blank = null) for checks and the quarantine
-            {% for column in raw_contract_columns('transactions') %}
-                {{ column }} as raw__{{ column }},
-            {% endfor %}
-            _source_file,
-            _source_row,
-            _loaded_at_text,
-            _loaded_at
+            ---------- raw text and delivery columns, for checks and the quarantine
+            {{ raw_row_columns('transactions') }}
         from raw_{{ part }}
     ),
 
@@ -89,9 +73,7 @@ repeated_ids as (
                         select known_currencies.currency from known_currencies
                     )
                     then 'currency:no_fx_rate'
-                when _loaded_at_text is not null
-                    and {{ parse_timestamp_utc('_loaded_at_text') }} is null
-                    then 'loaded_at:unparseable_timestamp'
+                {{ loaded_at_check() }}
             end as rejection
         from parsed_{{ part }}
     ),
@@ -101,12 +83,7 @@ repeated_ids as (
 {{ resolve_duplicate_ids('checked_repeated', 'transaction_id', 'transactions') }},
 
 all_rows as (
-    select
-        checked_single.*,
-        {{ unresolved_duplicate_columns() }}
-    from checked_single
-    union all
-    select * from resolved
+    {{ single_and_resolved_rows('checked_single') }}
 ),
 
 final as (
@@ -123,11 +100,7 @@ final as (
             when coalesce(rejection, duplicate_rejection) is not null
                 then {{ raw_values_text('transactions', prefix='raw__') }}
         end as raw_values,
-        _source_file,
-        _source_row,
-        _loaded_at,
-        '{{ base_input_key() }}' as _input_key,
-        {{ split_rejection('coalesce(rejection, duplicate_rejection)') }}
+        {{ base_row_tail() }}
     from all_rows
 )
 
