@@ -94,21 +94,8 @@ class PostgresServer:
             shutil.chown(self.base_dir, "postgres")
             shutil.chown(self.socket_dir, "postgres")
         if not (self.data_dir / "PG_VERSION").exists():
-            initialised = subprocess.run(
-                _as_server_user(
-                    [
-                        str(self.bin_dir / "initdb"),
-                        "-D",
-                        str(self.data_dir),
-                        "-U",
-                        self.user,
-                        "--auth=trust",
-                        "--encoding=UTF8",
-                        "--locale=C",
-                    ]
-                ),
-                capture_output=True,
-                text=True,
+            initialised = self._run(
+                "initdb", "-U", self.user, "--auth=trust", "--encoding=UTF8", "--locale=C"
             )
             if initialised.returncode != 0:
                 raise RuntimeError(
@@ -119,24 +106,8 @@ class PostgresServer:
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
             "-c timezone=UTC -c max_connections=20"
         )
-        result = subprocess.run(
-            _as_server_user(
-                [
-                    str(self.bin_dir / "pg_ctl"),
-                    "-D",
-                    str(self.data_dir),
-                    "-l",
-                    str(self.log_file),
-                    "-o",
-                    options,
-                    "-w",
-                    "-t",
-                    "60",
-                    "start",
-                ]
-            ),
-            capture_output=True,
-            text=True,
+        result = self._run(
+            "pg_ctl", "-l", str(self.log_file), "-o", options, "-w", "-t", "60", "start"
         )
         if result.returncode != 0:
             log = self.log_file.read_text() if self.log_file.exists() else ""
@@ -144,12 +115,12 @@ class PostgresServer:
         return self
 
     def stop(self) -> None:
-        subprocess.run(
-            _as_server_user(
-                [str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "stop"]
-            ),
-            capture_output=True,
-        )
+        self._run("pg_ctl", "-m", "fast", "stop")
+
+    def _run(self, binary: str, *args: str) -> subprocess.CompletedProcess[str]:
+        """`<binary> -D <data_dir> <args>` as the server's user, output captured."""
+        command = [str(self.bin_dir / binary), "-D", str(self.data_dir), *args]
+        return subprocess.run(_as_server_user(command), capture_output=True, text=True)
 
     def connect(self):
         import psycopg2
