@@ -57,5 +57,11 @@
     {{ return(
         "_source_file,\n        _source_row,\n        _loaded_at,\n        '"
         ~ base_input_key() ~ "' as _input_key,\n        "
+        ~ run_timestamp() ~ " as _validated_at,\n        "
         ~ split_rejection('coalesce(rejection, duplicate_rejection)')) }}
+{% endmacro %}
+
+{# The start of this dbt invocation (UTC) as a timestamp literal: when the rows a run writes were validated. #}
+{% macro run_timestamp() %}
+    {{ return("cast('" ~ run_started_at.strftime('%Y-%m-%d %H:%M:%S.%f') ~ "' as timestamp)") }}
 {% endmacro %}

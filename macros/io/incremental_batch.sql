@@ -113,9 +113,9 @@
     {%- endif -%}
     {%- set stored_columns = adapter.get_columns_in_relation(this) | map(attribute='name')
         | map('lower') | list -%}
-    {%- if '_input_key' not in stored_columns or '_loaded_at' not in stored_columns -%}
+    {%- if '_input_key' not in stored_columns or '_validated_at' not in stored_columns -%}
         {{ exceptions.raise_compiler_error(
-            this ~ " was built by an older version of this project (no load times); "
+            this ~ " was built by an older version of this project (no validation times); "
             ~ "rebuild it once with: dbt build --full-refresh") }}
     {%- endif -%}
     {%- set file_glob = raw_file_glob(this.identifier.replace('base_shop__', '')) -%}

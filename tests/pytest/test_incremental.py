@@ -1,10 +1,14 @@
-"""Incremental staging equals a full refresh (issue: incremental features for large data).
+"""Incremental builds equal a full refresh (issue: incremental features for large data).
 
 A data set is built in full; then, with newer file times, late-arriving transactions, a
-corrected amount and a re-delivered interactions file arrive as extra files
-(`<table>__<anything>.csv`). The incremental run (validating only what was loaded since the
-previous run) must give exactly what `dbt build --full-refresh` gives on the same files: every
-public mart, the history marts and the three base tables.
+corrected amount, a transaction moved to another customer, a purchase corrected into an
+invalid one (its customer's only transaction) and a re-delivered interactions file arrive as
+extra files (`<table>__<anything>.csv`). The incremental run (validating only what was loaded
+since the previous run and recomputing only the affected customers) must give exactly what
+`dbt build --full-refresh` gives on the same files: every public mart, the history marts, the
+three base tables and the three per-customer aggregates. Then as_of_date moves back 77 days
+and forward again: the incremental aggregates must follow (customers whose rows cross an
+as-of window edge are recomputed) and equal full builds at those dates.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import pytest
 from conftest import PUBLIC_MARTS, generate, read_table, run_dbt
 
 AS_OF = "2025-12-31"
+EARLIER_AS_OF = "2025-10-15"
 T0 = 1_767_139_200  # 2025-12-31 00:00:00 UTC: first delivery
 T1 = T0 + 86_400  # a day later: the corrections
 MARTS = (
@@ -27,10 +32,18 @@ MARTS = (
     "segment_summary_history",
 )
 BASE_TABLES = ("base_shop__customers", "base_shop__transactions", "base_shop__interactions")
+CUSTOMER_AGGREGATES = (
+    "int_transactions_aggregated_to_customers",
+    "int_purchase_days_aggregated_to_customers",
+    "int_interactions_aggregated_to_customers",
+)
+# when a run validated or computed a row: differs between any two runs by design
+RUN_TIME_COLUMNS = ["_validated_at", "_validated_through"]
 
 
 def canonical(db_path: Path, relation: str) -> str:
     frame = read_table(db_path, relation)
+    frame = frame.drop(columns=[c for c in RUN_TIME_COLUMNS if c in frame.columns])
     frame = frame.sort_values(list(frame.columns)).reset_index(drop=True)
     return frame.to_csv(index=False)
 
@@ -76,12 +89,41 @@ def deliveries(tmp_path_factory: pytest.TempPathFactory) -> dict:
         for n in range(5)
     ]
     new_amount = f"{float(corrected['amount']) + 100:.2f}"
+    customers_of = {}
+    for row in transactions:
+        customers_of.setdefault(row["customer_id"], []).append(row)
+    # a purchase of a customer with several transactions, moved to another customer
+    moved_from = next(
+        rows[0]
+        for cid, rows in customers_of.items()
+        if cid not in (corrected["customer_id"], "") and len(rows) > 3
+        and ids.count(rows[0]["transaction_id"]) == 1
+    )
+    moved_to = next(
+        cid for cid, rows in customers_of.items()
+        if cid not in (corrected["customer_id"], moved_from["customer_id"], "") and len(rows) > 1
+    )
+    # the only transaction of a customer, moved to another customer: the first customer no
+    # longer has any transaction (an invalid correction would not do: it is quarantined and
+    # the valid row stays)
+    emptied = next(
+        rows[0]
+        for cid, rows in customers_of.items()
+        if cid not in (corrected["customer_id"], moved_from["customer_id"], moved_to, "")
+        and len(rows) == 1 and ids.count(rows[0]["transaction_id"]) == 1
+        and rows[0]["transaction_type"] == "purchase"
+        and rows[0]["amount"].replace(".", "").isdigit()
+    )
     return {
         "raw": raw,
         "header": header,
         "late": late,
         "corrected": {**corrected, "amount": new_amount},
         "old_amount": corrected["amount"],
+        "moved": {**moved_from, "customer_id": moved_to},
+        "moved_from": moved_from["customer_id"],
+        "emptied": {**emptied, "customer_id": moved_to},
+        "emptied_customer": emptied["customer_id"],
     }
 
 
@@ -92,12 +134,19 @@ def builds(deliveries: dict, tmp_path_factory: pytest.TempPathFactory) -> dict[s
     dbt_vars = {"raw_path": str(raw), "as_of_date": AS_OF}
     incremental = work / "incremental.duckdb"
     run_dbt(["build"], incremental, dbt_vars=dbt_vars)
+    first = work / "first.duckdb"
+    shutil.copyfile(incremental, first)
 
-    # the second delivery: late rows + a correction, and a re-delivered interactions file
+    # the second delivery: late rows, corrections, and a re-delivered interactions file
     write_rows(
         raw / "transactions__2026-01-01.csv",
         deliveries["header"],
-        [*deliveries["late"], deliveries["corrected"]],
+        [
+            *deliveries["late"],
+            deliveries["corrected"],
+            deliveries["moved"],
+            deliveries["emptied"],
+        ],
         T1,
     )
     shutil.copyfile(raw / "interactions.csv", raw / "interactions__redelivered.csv")
@@ -106,7 +155,25 @@ def builds(deliveries: dict, tmp_path_factory: pytest.TempPathFactory) -> dict[s
     run_dbt(["build"], incremental, dbt_vars=dbt_vars)
     full = work / "full.duckdb"
     run_dbt(["build", "--full-refresh"], full, dbt_vars=dbt_vars)
-    return {"incremental": incremental, "full": full}
+
+    # as_of_date moves back, then forward again, on the incremental database
+    earlier_vars = {**dbt_vars, "as_of_date": EARLIER_AS_OF}
+    moved_back = work / "moved_back.duckdb"
+    shutil.copyfile(incremental, moved_back)
+    run_dbt(["run"], moved_back, dbt_vars=earlier_vars)
+    moved_forward = work / "moved_forward.duckdb"
+    shutil.copyfile(moved_back, moved_forward)
+    run_dbt(["run"], moved_forward, dbt_vars=dbt_vars)
+    full_earlier = work / "full_earlier.duckdb"
+    run_dbt(["build"], full_earlier, dbt_vars=earlier_vars)
+    return {
+        "first": first,
+        "incremental": incremental,
+        "full": full,
+        "moved_back": moved_back,
+        "moved_forward": moved_forward,
+        "full_earlier": full_earlier,
+    }
 
 
 @pytest.mark.parametrize("relation", [f"marts.{m}" for m in MARTS])
@@ -114,11 +181,54 @@ def test_incremental_marts_equal_a_full_refresh(builds: dict[str, Path], relatio
     assert canonical(builds["incremental"], relation) == canonical(builds["full"], relation)
 
 
-@pytest.mark.parametrize("relation", [f"staging.{t}" for t in BASE_TABLES])
-def test_incremental_base_tables_equal_a_full_refresh(
-    builds: dict[str, Path], relation: str
-) -> None:
+@pytest.mark.parametrize(
+    "relation",
+    [f"staging.{t}" for t in BASE_TABLES] + [f"intermediate.{m}" for m in CUSTOMER_AGGREGATES],
+)
+def test_incremental_tables_equal_a_full_refresh(builds: dict[str, Path], relation: str) -> None:
     assert canonical(builds["incremental"], relation) == canonical(builds["full"], relation)
+
+
+@pytest.mark.parametrize(
+    ("state", "reference"), [("moved_back", "full_earlier"), ("moved_forward", "full")]
+)
+@pytest.mark.parametrize(
+    "relation",
+    [f"intermediate.{m}" for m in CUSTOMER_AGGREGATES]
+    + ["marts.customer_features", "marts.customer_segments"],
+)
+def test_as_of_date_moves_are_followed(
+    builds: dict[str, Path], state: str, reference: str, relation: str
+) -> None:
+    assert canonical(builds[state], relation) == canonical(builds[reference], relation)
+
+
+def test_only_affected_customers_are_recomputed(builds: dict[str, Path]) -> None:
+    """Not a disguised full rebuild: the second run rewrote a few customers' aggregates."""
+    con_rows = read_table(builds["incremental"], "intermediate.int_transactions_aggregated_to_customers")
+    runs = con_rows._validated_through.value_counts()
+    assert len(runs) == 2, runs
+    assert runs.min() < 0.1 * len(con_rows), runs
+    back = read_table(builds["moved_back"], "intermediate.int_interactions_aggregated_to_customers")
+    assert back._as_of_date.astype(str).unique().tolist() == [EARLIER_AS_OF]
+
+
+def test_corrections_reach_the_customers(builds: dict[str, Path], deliveries: dict) -> None:
+    """The moved transactions left their old customers; one of them has no aggregate left."""
+    emptied = deliveries["emptied_customer"]
+    for model in CUSTOMER_AGGREGATES[:2]:
+        first = read_table(builds["first"], f"intermediate.{model}")
+        now = read_table(builds["incremental"], f"intermediate.{model}")
+        assert emptied in set(first.customer_id), model  # it had an aggregate before
+        assert emptied not in set(now.customer_id), model  # the post-hook removed it
+    base = read_table(builds["incremental"], "staging.base_shop__transactions")
+    accepted = base[base.rejection_reason.isna()]
+    for row in (deliveries["moved"], deliveries["emptied"]):
+        winner = accepted[accepted.transaction_id == row["transaction_id"]]
+        assert winner.customer_id.tolist() == [row["customer_id"]]
+    assert deliveries["moved_from"] in set(
+        read_table(builds["incremental"], "marts.customer_features").customer_id
+    )
 
 
 def test_the_deliveries_took_effect(builds: dict[str, Path], deliveries: dict) -> None:

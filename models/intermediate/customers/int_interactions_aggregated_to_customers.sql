@@ -1,7 +1,20 @@
+{{ config(**customer_aggregate_config('base_shop__interactions', 'last_interaction_at')) }}
+{#- incremental on DuckDB: recomputes the customers whose interactions changed
+    or crossed an as-of window edge (macros/io/incremental_customers.sql) -#}
+-- depends_on: {{ ref('base_shop__interactions') }}, {{ ref('stg_shop__interactions') }}
+
 with
+
+{% if is_incremental() %}
+    {{ affected_customers_cte(
+        'base_shop__interactions', 'stg_shop__interactions', 'occurred_at', [30, 90]) }},
+{% endif %}
 
 interactions as (
     select * from {{ ref('int_interactions_as_of') }}
+    {%- if is_incremental() %}
+        where customer_id in (select affected_customers.customer_id from affected_customers)
+    {%- endif %}
 ),
 
 interactions_aggregated_to_customers as (
@@ -35,6 +48,39 @@ interactions_aggregated_to_customers as (
         max(occurred_date) as last_interaction_date
     from interactions
     group by customer_id
+),
+
+customers as (
+    {#- the customers recomputed: an affected customer without interactions
+        left gets a row with null last_interaction_at, deleted by the post-hook -#}
+    {%- if is_incremental() %}
+        select affected_customers.customer_id from affected_customers
+    {%- else %}
+        select interactions_aggregated_to_customers.customer_id
+        from interactions_aggregated_to_customers
+    {%- endif %}
+),
+
+joined as (
+    select
+        customers.customer_id,
+        interactions_aggregated_to_customers.visits_last_30_days,
+        interactions_aggregated_to_customers.visits_last_90_days,
+        interactions_aggregated_to_customers.email_opens_last_90_days,
+        interactions_aggregated_to_customers.email_clicks_last_90_days,
+        interactions_aggregated_to_customers.support_tickets,
+        interactions_aggregated_to_customers.support_tickets_last_90_days,
+        interactions_aggregated_to_customers.complaints,
+        interactions_aggregated_to_customers.complaints_last_90_days,
+        interactions_aggregated_to_customers.referrals,
+        interactions_aggregated_to_customers.review_count,
+        interactions_aggregated_to_customers.avg_review_score,
+        interactions_aggregated_to_customers.last_interaction_at,
+        interactions_aggregated_to_customers.last_interaction_date,
+        {{ customer_aggregate_tail(with_fx_rates=false) }}
+    from customers
+    left join interactions_aggregated_to_customers
+        on customers.customer_id = interactions_aggregated_to_customers.customer_id
 )
 
-select * from interactions_aggregated_to_customers
+select * from joined

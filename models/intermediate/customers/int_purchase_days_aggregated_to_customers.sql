@@ -1,8 +1,22 @@
 {#- BTYD inputs: purchases re-grained to (customer, business day), then to customer. -#}
+{{ config(**customer_aggregate_config(
+    'base_shop__transactions', 'first_purchase_date', with_fx_rates=true)) }}
+{#- incremental on DuckDB: recomputes the customers whose transactions changed
+    or crossed as_of_date (macros/io/incremental_customers.sql) -#}
+-- depends_on: {{ ref('base_shop__transactions') }}, {{ ref('stg_shop__transactions') }}, {{ ref('fx_rates') }}
+
 with
+
+{% if is_incremental() %}
+    {{ affected_customers_cte(
+        'base_shop__transactions', 'stg_shop__transactions', 'transaction_at', []) }},
+{% endif %}
 
 transactions as (
     select * from {{ ref('int_transactions_as_of') }}
+    {%- if is_incremental() %}
+        where customer_id in (select affected_customers.customer_id from affected_customers)
+    {%- endif %}
 ),
 
 purchases_aggregated_to_days as (
@@ -41,6 +55,31 @@ purchase_days_aggregated_to_customers as (
         ) as repeat_purchase_amount
     from purchase_days_numbered
     group by customer_id
+),
+
+customers as (
+    {#- the customers recomputed: an affected customer without purchases left
+        gets a row with null first_purchase_date, deleted by the post-hook -#}
+    {%- if is_incremental() %}
+        select affected_customers.customer_id from affected_customers
+    {%- else %}
+        select purchase_days_aggregated_to_customers.customer_id
+        from purchase_days_aggregated_to_customers
+    {%- endif %}
+),
+
+joined as (
+    select
+        customers.customer_id,
+        purchase_days_aggregated_to_customers.purchase_days,
+        purchase_days_aggregated_to_customers.first_purchase_date,
+        purchase_days_aggregated_to_customers.last_purchase_date,
+        purchase_days_aggregated_to_customers.previous_purchase_date,
+        purchase_days_aggregated_to_customers.repeat_purchase_amount,
+        {{ customer_aggregate_tail(with_fx_rates=true) }}
+    from customers
+    left join purchase_days_aggregated_to_customers
+        on customers.customer_id = purchase_days_aggregated_to_customers.customer_id
 )
 
-select * from purchase_days_aggregated_to_customers
+select * from joined

@@ -1,7 +1,21 @@
+{{ config(**customer_aggregate_config(
+    'base_shop__transactions', 'first_transaction_at', with_fx_rates=true)) }}
+{#- incremental on DuckDB: recomputes the customers whose transactions changed
+    or crossed an as-of window edge (macros/io/incremental_customers.sql) -#}
+-- depends_on: {{ ref('base_shop__transactions') }}, {{ ref('stg_shop__transactions') }}, {{ ref('fx_rates') }}
+
 with
+
+{% if is_incremental() %}
+    {{ affected_customers_cte(
+        'base_shop__transactions', 'stg_shop__transactions', 'transaction_at', [90, 180]) }},
+{% endif %}
 
 transactions as (
     select * from {{ ref('int_transactions_as_of') }}
+    {%- if is_incremental() %}
+        where customer_id in (select affected_customers.customer_id from affected_customers)
+    {%- endif %}
 ),
 
 transactions_aggregated_to_customers as (
@@ -63,15 +77,37 @@ preferred_channels as (
     where channel_rank = 1
 ),
 
+customers as (
+    {#- the customers recomputed: an affected customer without transactions
+        left gets a row with null first_transaction_at, deleted by the post-hook -#}
+    {%- if is_incremental() %}
+        select affected_customers.customer_id from affected_customers
+    {%- else %}
+        select transactions_aggregated_to_customers.customer_id
+        from transactions_aggregated_to_customers
+    {%- endif %}
+),
+
 joined as (
     select
-        transactions_aggregated_to_customers.*,
-        preferred_channels.preferred_channel
-    from transactions_aggregated_to_customers
+        customers.customer_id,
+        transactions_aggregated_to_customers.order_count,
+        transactions_aggregated_to_customers.refund_count,
+        transactions_aggregated_to_customers.gross_revenue,
+        transactions_aggregated_to_customers.refunded_amount,
+        transactions_aggregated_to_customers.spend_last_90_days,
+        transactions_aggregated_to_customers.spend_previous_90_days,
+        transactions_aggregated_to_customers.distinct_categories,
+        transactions_aggregated_to_customers.first_transaction_at,
+        transactions_aggregated_to_customers.first_purchase_at,
+        transactions_aggregated_to_customers.last_purchase_at,
+        preferred_channels.preferred_channel,
+        {{ customer_aggregate_tail(with_fx_rates=true) }}
+    from customers
+    left join transactions_aggregated_to_customers
+        on customers.customer_id = transactions_aggregated_to_customers.customer_id
     left join preferred_channels
-        on
-            transactions_aggregated_to_customers.customer_id
-            = preferred_channels.customer_id
+        on customers.customer_id = preferred_channels.customer_id
 )
 
 select * from joined

@@ -1,0 +1,185 @@
+{#
+    Incremental per-customer aggregates (DuckDB, var incremental_staging): a
+    run recomputes the full-history aggregates of the customers whose rows
+    changed, and only theirs, and replaces them (delete+insert by customer_id).
+
+    A customer is affected when
+    - a row of theirs in the base model (any verdict: an older, superseded
+      version of a corrected row still names the customer it moved away from)
+      was validated after the aggregate's last run (_validated_at); or
+    - an accepted row of theirs entered or left one of the model's as-of
+      windows because as_of_date moved (in either direction).
+    An affected customer with no rows left gets a row with a null
+    presence column, which a post-hook deletes; another post-hook stamps every
+    row with the run's as_of_date (the rows not recomputed are exact at it too),
+    so the next run knows which as_of_date the table describes. Everything else about a
+    customer's aggregate depends only on their own rows, so the other rows stay
+    exact; tests/pytest/test_incremental.py checks it against a full refresh.
+#}
+
+{#
+    Config of a per-customer aggregate over base_model's rows: incremental on
+    DuckDB (var incremental_staging), a table elsewhere. presence_column is
+    non-null in every real row and null in the row of a customer whose rows are
+    all gone. with_fx_rates: its money depends on the fx_rates seed.
+#}
+{% macro customer_aggregate_config(base_model, presence_column, with_fx_rates=false) %}
+    {%- if target.type == 'duckdb' and var('incremental_staging', true) -%}
+        {{ return({
+            'materialized': 'incremental',
+            'incremental_strategy': 'delete+insert',
+            'unique_key': 'customer_id',
+            'on_schema_change': 'fail',
+            'pre_hook': "{{ reset_stale_customer_aggregate('" ~ base_model ~ "', "
+                ~ (with_fx_rates | string | lower) ~ ") }}",
+            'post_hook': [
+                'delete from {{ this }} where ' ~ presence_column ~ ' is null',
+                "{{ advance_customer_aggregate_as_of() }}",
+            ],
+        }) }}
+    {%- endif -%}
+    {{ return({'materialized': 'table'}) }}
+{% endmacro %}
+
+{#
+    CTE `affected_customers` of an incremental run (see the top of this file).
+    window_days: the model's as-of windows in days (rows with
+    days_before_as_of < w); the whole history up to as_of_date always counts.
+#}
+{% macro affected_customers_cte(base_model, accepted_model, event_column, window_days) %}
+    {%- set windows = [none] + window_days -%}
+    {%- set old_as_of = '(select max(stored._as_of_date) from ' ~ this ~ ' as stored)' -%}
+    {%- set new_as_of = '(select as_of.as_of_date from ' ~ ref('int_as_of_date') ~ ' as as_of)' -%}
+    {%- set event_date = to_business_date('moved.' ~ event_column) -%}
+    affected_customers as (
+        select changed.customer_id
+        from {{ ref(base_model) }} as changed
+        where
+            changed.customer_id is not null
+            and changed._validated_at > (
+                select coalesce(max(stored._validated_through), cast('1900-01-01' as timestamp))
+                from {{ this }} as stored
+            )
+        union
+        select moved.customer_id
+        from {{ ref(accepted_model) }} as moved
+        where
+            {#- a cheap range check on the UTC timestamp first (business days are
+                at most a day off UTC days), then the exact window membership -#}
+            (
+                {%- for w in windows %}
+                    {% if not loop.first %}or {% endif -%}
+                    (
+                        moved.{{ event_column }} >= cast({{ dbt.dateadd(
+                            'day', -(w or 0) - 2, 'least(' ~ old_as_of ~ ', ' ~ new_as_of ~ ')')
+                        }} as timestamp)
+                        and moved.{{ event_column }} < cast({{ dbt.dateadd(
+                            'day', -(w or 0) + 2, 'greatest(' ~ old_as_of ~ ', ' ~ new_as_of ~ ')')
+                        }} as timestamp)
+                    )
+                {%- endfor %}
+            )
+            and (
+                {%- for w in windows %}
+                    {% if not loop.first %}or {% endif -%}
+                    {{ in_as_of_window(event_date, old_as_of, w) }}
+                    <> {{ in_as_of_window(event_date, new_as_of, w) }}
+                {%- endfor %}
+            )
+    )
+{% endmacro %}
+
+{# Whether a business date counts at as_of (on or before it, and fewer than window_days before it). #}
+{% macro in_as_of_window(event_date, as_of, window_days) %}
+    {%- if window_days is none -%}
+        {{ return('(' ~ event_date ~ ' <= ' ~ as_of ~ ')') }}
+    {%- endif -%}
+    {{ return('(' ~ event_date ~ ' <= ' ~ as_of ~ ' and '
+        ~ days_between(event_date, as_of) ~ ' < ' ~ window_days ~ ')') }}
+{% endmacro %}
+
+{#
+    The bookkeeping columns that end every per-customer aggregate row: when the
+    run started (_validated_through: the rows validated by then are in it), the
+    as_of_date it describes, and the settings it was computed under.
+#}
+{% macro customer_aggregate_tail(with_fx_rates) %}
+    {{ return(run_timestamp() ~ " as _validated_through,\n        "
+        ~ "(select as_of.as_of_date from " ~ ref('int_as_of_date') ~ " as as_of)"
+        ~ " as _as_of_date,\n        "
+        ~ customer_aggregate_input_key(with_fx_rates) ~ " as _input_key") }}
+{% endmacro %}
+
+{#
+    SQL text of what a per-customer aggregate depends on besides its rows: the
+    rule version, the business time zone, the reporting currency and, for money
+    on DuckDB (where the aggregates are incremental), a fingerprint of the
+    fx_rates seed.
+#}
+{% macro customer_aggregate_input_key(with_fx_rates) %}
+    {%- set key = "'v1|" ~ var('business_timezone') ~ '|' ~ (var('reporting_currency') | upper)
+        ~ "'" -%}
+    {%- if with_fx_rates and target.type == 'duckdb' -%}
+        {%- set fingerprint -%}
+            (
+                select md5(coalesce(string_agg(
+                    concat_ws('|', fx.currency, fx.rate_date, fx.rate_to_reporting), ';'
+                    order by fx.currency, fx.rate_date, fx.rate_to_reporting
+                ), ''))
+                from {{ ref('fx_rates') }} as fx
+            )
+        {%- endset -%}
+        {%- set key = key ~ " || '|fx:' || " ~ fingerprint -%}
+    {%- endif -%}
+    {{ return(key) }}
+{% endmacro %}
+
+{#
+    pre-hook of incremental per-customer aggregates: empties the table (so the
+    run recomputes every customer) when it was computed under other settings
+    (customer_aggregate_input_key) or when base_model was rebuilt in full since
+    (its oldest validation is newer than the aggregate's last run: ids may be
+    gone). An older table without the bookkeeping columns gets a clear error.
+#}
+{% macro reset_stale_customer_aggregate(base_model, with_fx_rates) %}
+    {%- if not execute or this is none or not is_incremental() -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set stored_columns = adapter.get_columns_in_relation(this) | map(attribute='name')
+        | map('lower') | list -%}
+    {%- for column in ['_validated_through', '_as_of_date', '_input_key'] -%}
+        {%- if column not in stored_columns -%}
+            {{ exceptions.raise_compiler_error(
+                this ~ " was built by an older version of this project (no " ~ column
+                ~ "); rebuild it once with: dbt build --full-refresh") }}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- set stale_query -%}
+        select
+            (
+                select count(*) from {{ this }}
+                where _input_key is distinct from
+                    {{ customer_aggregate_input_key(with_fx_rates) }}
+            ),
+            coalesce((
+                select min(base_rows._validated_at) from {{ ref(base_model) }} as base_rows
+            ) > (
+                select max(stored._validated_through) from {{ this }} as stored
+            ), false)
+    {%- endset -%}
+    {%- set stale = run_query(stale_query).rows[0] -%}
+    {%- if stale[0] > 0 or stale[1] -%}
+        {{ log("customer aggregate " ~ this ~ ": " ~ (
+            "settings changed" if stale[0] > 0 else base_model ~ " was rebuilt in full")
+            ~ "; recomputing every customer", info=true) }}
+        {{ return('delete from ' ~ this) }}
+    {%- endif -%}
+    {{ return('') }}
+{% endmacro %}
+
+{# post-hook of incremental per-customer aggregates: every row now describes this run's as_of_date. #}
+{% macro advance_customer_aggregate_as_of() %}
+    {%- set new_as_of = '(select as_of.as_of_date from ' ~ ref('int_as_of_date') ~ ' as as_of)' -%}
+    {{ return('update ' ~ this ~ ' set _as_of_date = ' ~ new_as_of
+        ~ ' where _as_of_date is distinct from ' ~ new_as_of) }}
+{% endmacro %}
