@@ -18,6 +18,7 @@ import os
 import shutil
 from pathlib import Path
 
+import duckdb
 import pytest
 from conftest import PUBLIC_MARTS, generate, read_table, run_dbt
 
@@ -96,11 +97,13 @@ def deliveries(tmp_path_factory: pytest.TempPathFactory) -> dict:
     moved_from = next(
         rows[0]
         for cid, rows in customers_of.items()
-        if cid not in (corrected["customer_id"], "") and len(rows) > 3
+        if cid not in (corrected["customer_id"], "")
+        and len(rows) > 3
         and ids.count(rows[0]["transaction_id"]) == 1
     )
     moved_to = next(
-        cid for cid, rows in customers_of.items()
+        cid
+        for cid, rows in customers_of.items()
         if cid not in (corrected["customer_id"], moved_from["customer_id"], "") and len(rows) > 1
     )
     # the only transaction of a customer, moved to another customer: the first customer no
@@ -110,7 +113,8 @@ def deliveries(tmp_path_factory: pytest.TempPathFactory) -> dict:
         rows[0]
         for cid, rows in customers_of.items()
         if cid not in (corrected["customer_id"], moved_from["customer_id"], moved_to, "")
-        and len(rows) == 1 and ids.count(rows[0]["transaction_id"]) == 1
+        and len(rows) == 1
+        and ids.count(rows[0]["transaction_id"]) == 1
         and rows[0]["transaction_type"] == "purchase"
         and rows[0]["amount"].replace(".", "").isdigit()
     )
@@ -205,10 +209,12 @@ def test_as_of_date_moves_are_followed(
 
 def test_only_affected_customers_are_recomputed(builds: dict[str, Path]) -> None:
     """Not a disguised full rebuild: the second run rewrote a few customers' aggregates."""
-    con_rows = read_table(builds["incremental"], "intermediate.int_transactions_aggregated_to_customers")
-    runs = con_rows._validated_through.value_counts()
+    rows = read_table(
+        builds["incremental"], "intermediate.int_transactions_aggregated_to_customers"
+    )
+    runs = rows._validated_through.value_counts()
     assert len(runs) == 2, runs
-    assert runs.min() < 0.1 * len(con_rows), runs
+    assert runs.min() < 0.1 * len(rows), runs
     back = read_table(builds["moved_back"], "intermediate.int_interactions_aggregated_to_customers")
     assert back._as_of_date.astype(str).unique().tolist() == [EARLIER_AS_OF]
 
@@ -295,3 +301,37 @@ def test_another_raw_path_rebuilds_the_base_tables(builds: dict[str, Path], tmp_
     run_dbt(["build"], fresh, dbt_vars=dbt_vars)
     for relation in [*(f"staging.{t}" for t in BASE_TABLES), "marts.customer_features"]:
         assert canonical(db, relation) == canonical(fresh, relation), relation
+
+
+@pytest.mark.parametrize(
+    ("batch", "scope", "caught"),
+    [("old", "latest_batch", False), ("old", "all", True), ("latest", "latest_batch", True)],
+)
+def test_staging_tests_read_the_latest_batch(
+    builds: dict[str, Path], tmp_path: Path, batch: str, scope: str, caught: bool
+) -> None:
+    """A duplicate written in the latest batch is caught, even of a key from an older batch.
+
+    One among older rows is caught only with data_test_scope = all: older rows were tested when
+    they were written, and an incremental run rewrites every row of the ids it validates.
+    """
+    db = tmp_path / "incremental.duckdb"  # the same name: views name their database
+    shutil.copyfile(builds["incremental"], db)
+    con = duckdb.connect(str(db))
+    try:
+        stamp = "min" if batch == "old" else "max"
+        table = "staging.base_shop__transactions"
+        con.execute(
+            f"insert into {table} select * replace ("
+            f"(select {stamp}(_validated_at) from {table}) as _validated_at)"
+            f" from {table} where rejection_reason is null limit 1"
+        )
+    finally:
+        con.close()
+    result = run_dbt(
+        ["test", "--select", "stg_shop__transactions,test_name:unique"],
+        db,
+        dbt_vars={"raw_path": "unused", "as_of_date": AS_OF, "data_test_scope": scope},
+        check=False,
+    )
+    assert (result.returncode != 0) is caught, result.stdout

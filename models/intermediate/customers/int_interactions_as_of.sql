@@ -29,7 +29,8 @@ within_as_of as (
         {{ days_between('dated.occurred_date', 'as_of_date.as_of_date') }}
             as days_before_as_of,
         dated.occurred_date,
-        dated.occurred_at
+        dated.occurred_at,
+        dated._validated_at
     from dated
     cross join as_of_date
     where dated.occurred_date <= as_of_date.as_of_date

@@ -56,7 +56,8 @@ converted as (
         within_as_of.is_purchase,
         within_as_of.as_of_date,
         within_as_of.transaction_date,
-        within_as_of.transaction_at
+        within_as_of.transaction_at,
+        within_as_of._validated_at
     from within_as_of
     {#- an equality plus a range on open-ended bounds made concrete: a range
         join, not a nested loop (an OR or a one-sided condition here is one) #}

@@ -16,7 +16,10 @@ accepted as (
         acquisition_channel,
 
         ---------- timestamps
-        registered_at
+        registered_at,
+
+        ---------- lineage
+        _validated_at
     from base_customers
     where rejection_reason is null
 )

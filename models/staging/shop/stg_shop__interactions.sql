@@ -18,7 +18,10 @@ accepted as (
         score,
 
         ---------- timestamps
-        occurred_at
+        occurred_at,
+
+        ---------- lineage
+        _validated_at
     from base_interactions
     where rejection_reason is null
 )

@@ -23,7 +23,10 @@ accepted as (
         transaction_type = 'purchase' as is_purchase,
 
         ---------- timestamps
-        transaction_at
+        transaction_at,
+
+        ---------- lineage
+        _validated_at
     from base_transactions
     where rejection_reason is null
 )
