@@ -1,11 +1,17 @@
 {#
     dbt's test `where` config, plus one placeholder: `__latest_batch__` keeps
-    the rows the latest run validated (_validated_at at its newest); for a
-    `unique` test, every row of the keys in that batch. An incremental run
-    rewrites every row of the ids it validates, and earlier rows were tested
-    when they were written, so the tests of the big staging relations need to
-    read only what is new; a full build validates every row in one batch, so it
-    tests all of them. var data_test_scope = all tests every row every time.
+    the rows that are new since the checks last passed, from their
+    _validated_at (for a `unique` test, every row of the keys among them):
+    - in a `dbt build`, the rows validated after the last run of the table's
+      per-customer aggregate. A build runs the aggregates only after these
+      tests pass, so a batch that failed stays in scope (and keeps failing)
+      until a later batch replaces its rows; an unchanged table costs nothing;
+    - otherwise (`dbt test`, or a table no aggregate reads), the rows of the
+      latest run that validated any.
+    An incremental run rewrites every row of the ids it validates and earlier
+    rows were tested when they were written, so nothing new escapes; a full
+    build validates every row in one batch and tests all of them. var
+    data_test_scope = all tests every row every time.
 #}
 {% macro default__get_where_subquery(relation) -%}
     {%- set where = config.get('where') -%}
@@ -22,20 +28,66 @@
 {%- endmacro %}
 
 {#
-    The condition behind `where: __latest_batch__`: rows of the relation's
-    newest _validated_at; for a unique test (where a new row may repeat an old
-    key), every row whose key occurs among them.
+    The condition behind `where: __latest_batch__` (see above). When every row
+    is in scope (after a full build) there is nothing to leave out.
 #}
 {% macro latest_batch_filter(relation) %}
-    {%- if var_choice('data_test_scope', ['latest_batch', 'all']) == 'all' -%}
+    {%- if var_choice('data_test_scope', ['latest_batch', 'all']) == 'all' or not execute -%}
         {{ return('1 = 1') }}
     {%- endif -%}
-    {%- set in_batch = '_validated_at >= (select max(latest_batch._validated_at) from '
-        ~ relation ~ ' as latest_batch)' -%}
+    {%- set stamp_format = '%Y-%m-%d %H:%M:%S.%f' -%}
+    {%- set batches = run_query('select min(_validated_at), max(_validated_at) from '
+        ~ relation).rows[0] -%}
+    {%- if batches[1] is none -%}
+        {{ return('1 = 1') }}
+    {%- endif -%}
+    {%- set consumed = aggregated_through(relation) if flags.WHICH == 'build' else none -%}
+    {%- if consumed is not none -%}
+        {%- set operator = '>' -%}
+        {%- set cutoff = consumed.strftime(stamp_format) -%}
+        {%- set everything = batches[0].strftime(stamp_format) > cutoff -%}
+    {%- else -%}
+        {%- set operator = '>=' -%}
+        {%- set cutoff = batches[1].strftime(stamp_format) -%}
+        {%- set everything = batches[0].strftime(stamp_format) == cutoff -%}
+    {%- endif -%}
+    {%- if everything -%}
+        {{ return('1 = 1') }}
+    {%- endif -%}
+    {%- set in_batch = '_validated_at ' ~ operator ~ " cast('" ~ cutoff ~ "' as timestamp)" -%}
     {%- set test_metadata = model.get('test_metadata') or {} -%}
     {%- if test_metadata.get('name') == 'unique' -%}
         {%- set key = test_metadata.get('kwargs', {}).get('column_name') -%}
         {{ return(key ~ ' in (select ' ~ key ~ ' from ' ~ relation ~ ' where ' ~ in_batch ~ ')') }}
     {%- endif -%}
     {{ return(in_batch) }}
+{% endmacro %}
+
+{#
+    When the per-customer aggregate reading `relation`'s rows last ran
+    (max _validated_through), or none: no such aggregate, not built yet, or
+    empty.
+#}
+{% macro aggregated_through(relation) %}
+    {%- set consumers = {
+        'transactions': 'int_transactions_aggregated_to_customers',
+        'interactions': 'int_interactions_aggregated_to_customers',
+    } -%}
+    {%- set matches = [] -%}
+    {%- for table_name, model_name in consumers.items() -%}
+        {%- if table_name in relation.identifier -%}
+            {%- do matches.append(model_name) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if matches | length == 0 -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set node = graph.nodes.get('model.' ~ project_name ~ '.' ~ matches[0]) -%}
+    {%- set consumer_relation = adapter.get_relation(
+        database=node.database, schema=node.schema, identifier=node.alias) -%}
+    {%- if consumer_relation is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(run_query('select max(_validated_through) from ' ~ consumer_relation)
+        .rows[0][0]) }}
 {% endmacro %}

@@ -335,3 +335,25 @@ def test_staging_tests_read_the_latest_batch(
         check=False,
     )
     assert (result.returncode != 0) is caught, result.stdout
+
+
+def test_a_failed_batch_keeps_failing_in_later_builds(
+    builds: dict[str, Path], deliveries: dict, tmp_path: Path
+) -> None:
+    """In a build, the tests read rows not yet aggregated: a failure is not forgotten."""
+    db = tmp_path / "incremental.duckdb"  # the same name: views name their database
+    shutil.copyfile(builds["incremental"], db)
+    con = duckdb.connect(str(db))
+    try:
+        table = "staging.base_shop__transactions"
+        con.execute(
+            f"insert into {table} select * replace (now()::timestamp as _validated_at)"
+            f" from {table} where rejection_reason is null limit 1"
+        )
+    finally:
+        con.close()
+    dbt_vars = {"raw_path": str(deliveries["raw"]), "as_of_date": AS_OF}
+    for attempt in range(2):
+        result = run_dbt(["build"], db, dbt_vars=dbt_vars, check=False)
+        failed = {r["unique_id"] for r in result.results if r["status"] in ("fail", "error")}
+        assert any("unique_stg_shop__transactions" in f for f in failed), (attempt, failed)
