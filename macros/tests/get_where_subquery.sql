@@ -35,6 +35,10 @@
     {%- if var_choice('data_test_scope', ['latest_batch', 'all']) == 'all' or not execute -%}
         {{ return('1 = 1') }}
     {%- endif -%}
+    {%- if load_relation(relation) is none -%}
+        {#- not built yet (dbt compile on an empty database) -#}
+        {{ return('1 = 1') }}
+    {%- endif -%}
     {%- set stamp_format = '%Y-%m-%d %H:%M:%S.%f' -%}
     {%- set batches = run_query('select min(_validated_at), max(_validated_at) from '
         ~ relation).rows[0] -%}
