@@ -35,17 +35,25 @@
     {%- if var_choice('data_test_scope', ['latest_batch', 'all']) == 'all' or not execute -%}
         {{ return('1 = 1') }}
     {%- endif -%}
-    {%- if load_relation(relation) is none -%}
+    {%- set models = batch_models(relation) -%}
+    {%- set bounds_relation = models.base or relation -%}
+    {%- if load_relation(bounds_relation) is none -%}
         {#- not built yet (dbt compile on an empty database) -#}
         {{ return('1 = 1') }}
     {%- endif -%}
     {%- set stamp_format = '%Y-%m-%d %H:%M:%S.%f' -%}
+    {#- the base table's bounds: a column scan, where a view's would compute it -#}
     {%- set batches = run_query('select min(_validated_at), max(_validated_at) from '
-        ~ relation).rows[0] -%}
+        ~ bounds_relation).rows[0] -%}
     {%- if batches[1] is none -%}
         {{ return('1 = 1') }}
     {%- endif -%}
-    {%- set consumed = aggregated_through(relation) if flags.WHICH == 'build' else none -%}
+    {%- set consumed = none -%}
+    {%- if flags.WHICH == 'build' and models.consumer is not none
+        and load_relation(models.consumer) is not none -%}
+        {%- set consumed = run_query('select max(_validated_through) from '
+            ~ models.consumer).rows[0][0] -%}
+    {%- endif -%}
     {%- if consumed is not none -%}
         {%- set operator = '>' -%}
         {%- set cutoff = consumed.strftime(stamp_format) -%}
@@ -68,30 +76,29 @@
 {% endmacro %}
 
 {#
-    When the per-customer aggregate reading `relation`'s rows last ran
-    (max _validated_through), or none: no such aggregate, not built yet, or
-    empty.
+    The base model whose rows a staging or as-of relation shows, and the
+    per-customer aggregate that reads them (none for customers), as relations.
 #}
-{% macro aggregated_through(relation) %}
-    {%- set consumers = {
-        'transactions': 'int_transactions_aggregated_to_customers',
-        'interactions': 'int_interactions_aggregated_to_customers',
-    } -%}
-    {%- set matches = [] -%}
-    {%- for table_name, model_name in consumers.items() -%}
-        {%- if table_name in relation.identifier -%}
-            {%- do matches.append(model_name) -%}
+{% macro batch_models(relation) %}
+    {%- set found = {'base': none, 'consumer': none} -%}
+    {%- for table_name, consumer in [
+        ('transactions', 'int_transactions_aggregated_to_customers'),
+        ('interactions', 'int_interactions_aggregated_to_customers'),
+        ('customers', none),
+    ] -%}
+        {%- if table_name in relation.identifier and found.base is none -%}
+            {%- do found.update({
+                'base': model_relation('base_shop__' ~ table_name),
+                'consumer': model_relation(consumer) if consumer else none,
+            }) -%}
         {%- endif -%}
     {%- endfor -%}
-    {%- if matches | length == 0 -%}
-        {{ return(none) }}
-    {%- endif -%}
-    {%- set node = graph.nodes.get('model.' ~ project_name ~ '.' ~ matches[0]) -%}
-    {%- set consumer_relation = adapter.get_relation(
-        database=node.database, schema=node.schema, identifier=node.alias) -%}
-    {%- if consumer_relation is none -%}
-        {{ return(none) }}
-    {%- endif -%}
-    {{ return(run_query('select max(_validated_through) from ' ~ consumer_relation)
-        .rows[0][0]) }}
+    {{ return(found) }}
+{% endmacro %}
+
+{# The relation a model of this project builds (without ref: no dependency is added). #}
+{% macro model_relation(model_name) %}
+    {%- set node = graph.nodes.get('model.' ~ project_name ~ '.' ~ model_name) -%}
+    {{ return(api.Relation.create(
+        database=node.database, schema=node.schema, identifier=node.alias)) }}
 {% endmacro %}
