@@ -46,11 +46,18 @@
     window_days: the model's as-of windows in days (rows with
     days_before_as_of < w); the whole history up to as_of_date always counts.
 #}
-{% macro affected_customers_cte(base_model, accepted_model, event_column, window_days) %}
+{% macro affected_customers_cte(base_model, accepted_model, event_column, window_days,
+    with_fx_rates) %}
     {%- set windows = [none] + window_days -%}
     {%- set old_as_of = '(select max(stored._as_of_date) from ' ~ this ~ ' as stored)' -%}
     {%- set new_as_of = '(select as_of.as_of_date from ' ~ ref('int_as_of_date') ~ ' as as_of)' -%}
     {%- set event_date = to_business_date('moved.' ~ event_column) -%}
+    {%- if not customer_aggregate_has_work(base_model, with_fx_rates) %}
+    affected_customers as (
+        {#- nothing to do this run: no scan at all #}
+        select stored.customer_id from {{ this }} as stored where 1 = 0
+    )
+    {%- else %}
     affected_customers as (
         select changed.customer_id
         from {{ ref(base_model) }} as changed
@@ -87,6 +94,7 @@
                 {%- endfor %}
             )
     )
+    {%- endif %}
 {% endmacro %}
 
 {# Whether a business date counts at as_of (on or before it, and fewer than window_days before it). #}
@@ -182,4 +190,42 @@
     {%- set new_as_of = '(select as_of.as_of_date from ' ~ ref('int_as_of_date') ~ ' as as_of)' -%}
     {{ return('update ' ~ this ~ ' set _as_of_date = ' ~ new_as_of
         ~ ' where _as_of_date is distinct from ' ~ new_as_of) }}
+{% endmacro %}
+
+{#
+    The filter an incremental per-customer aggregate puts on its event rows:
+    the affected customers' rows, or none at all when the run has nothing to
+    do (no base row validated since the last run, as_of_date unchanged, no
+    reset due), so the big event relation is not even scanned.
+#}
+{% macro affected_customers_filter(base_model, with_fx_rates) %}
+    {%- if not customer_aggregate_has_work(base_model, with_fx_rates) -%}
+        {{ return('where 1 = 0') }}
+    {%- endif -%}
+    {{ return('where customer_id in (select affected_customers.customer_id from affected_customers)') }}
+{% endmacro %}
+
+{#
+    Whether an incremental run of a per-customer aggregate has anything to do.
+    Evaluated when the model compiles, which dbt does right before running it
+    (after its parents), so it sees what the pre-hook will see; a due reset
+    (reset_stale_customer_aggregate) counts as work.
+#}
+{% macro customer_aggregate_has_work(base_model, with_fx_rates) %}
+    {%- if not execute or (this | string).startswith('__dbt__cte__') -%}
+        {#- parsing, or a unit test (its fixtures are CTEs, not tables) -#}
+        {{ return(true) }}
+    {%- endif -%}
+    {%- set work_query -%}
+        select
+            coalesce((select max(stored._validated_through) from {{ this }} as stored) is null
+                or (select max(base_rows._validated_at) from {{ ref(base_model) }} as base_rows)
+                > (select max(stored._validated_through) from {{ this }} as stored)
+                or (select max(stored._as_of_date) from {{ this }} as stored)
+                is distinct from (select as_of.as_of_date from {{ ref('int_as_of_date') }} as as_of)
+                or (select count(*) from {{ this }} as stored
+                    where stored._input_key is distinct from
+                        {{ customer_aggregate_input_key(with_fx_rates) }}) > 0, true)
+    {%- endset -%}
+    {{ return(run_query(work_query).columns[0].values()[0]) }}
 {% endmacro %}

@@ -7,13 +7,14 @@ with
 
 {% if is_incremental() %}
     {{ affected_customers_cte(
-        'base_shop__interactions', 'stg_shop__interactions', 'occurred_at', [30, 90]) }},
+        'base_shop__interactions', 'stg_shop__interactions', 'occurred_at', [30, 90],
+        with_fx_rates=false) }},
 {% endif %}
 
 interactions as (
     select * from {{ ref('int_interactions_as_of') }}
     {%- if is_incremental() %}
-        where customer_id in (select affected_customers.customer_id from affected_customers)
+        {{ affected_customers_filter('base_shop__interactions', with_fx_rates=false) }}
     {%- endif %}
 ),
 

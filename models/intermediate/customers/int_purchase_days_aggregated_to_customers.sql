@@ -10,13 +10,14 @@ with
 
 {% if is_incremental() %}
     {{ affected_customers_cte(
-        'base_shop__transactions', 'stg_shop__transactions', 'transaction_at', []) }},
+        'base_shop__transactions', 'stg_shop__transactions', 'transaction_at', [],
+        with_fx_rates=true) }},
 {% endif %}
 
 transactions as (
     select * from {{ ref('int_transactions_as_of') }}
     {%- if is_incremental() %}
-        where customer_id in (select affected_customers.customer_id from affected_customers)
+        {{ affected_customers_filter('base_shop__transactions', with_fx_rates=true) }}
     {%- endif %}
 ),
 
