@@ -100,16 +100,36 @@ buyers as (
     where is_buyer
 ),
 
+{% for measure in measures %}
+    {{ value_ranks_cte(
+        measure ~ '__ranks',
+        'buyers.' ~ measure ~ ' * component_weights.' ~ measure ~ '__sign',
+        'from buyers cross join component_weights') }},
+{% endfor %}
+
+buyer_count as (
+    select count(*) as buyers from buyers
+),
+
 percentiles as (
+    {#- each measure's tie-safe percentile: its value's customers_worse, looked
+        up by an equi-join on the (non-null) signed value -#}
     select
         {% for measure in measures %}
             {{ percent_rank_score(
-                'buyers.' ~ measure ~ ' * component_weights.' ~ measure ~ '__sign'
+                measure ~ '__ranks.customers_worse', 'buyer_count.buyers'
             ) }} as {{ measure }}__percentile,
         {% endfor %}
         buyers.customer_id
     from buyers
     cross join component_weights
+    cross join buyer_count
+    {% for measure in measures %}
+        inner join {{ measure }}__ranks
+            on
+                buyers.{{ measure }} * component_weights.{{ measure }}__sign
+                = {{ measure }}__ranks.signed_value
+    {% endfor %}
 ),
 
 dimension_scores as (
