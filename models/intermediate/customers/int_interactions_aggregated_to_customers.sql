@@ -12,9 +12,13 @@ with
 {% endif %}
 
 interactions as (
-    select * from {{ ref('int_interactions_as_of') }}
     {%- if is_incremental() %}
-        {{ affected_customers_filter('base_shop__interactions', with_fx_rates=false) }}
+        {#- the affected customers' rows only, dated (and converted) here -#}
+        {{ interactions_as_of(
+            '(select * from ' ~ ref('stg_shop__interactions') ~ ' '
+            ~ affected_customers_filter('base_shop__interactions', with_fx_rates=false) ~ ')') }}
+    {%- else %}
+        select * from {{ ref('int_interactions_as_of') }}
     {%- endif %}
 ),
 

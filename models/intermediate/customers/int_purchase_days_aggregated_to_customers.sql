@@ -4,7 +4,7 @@
 {#- incremental on DuckDB: recomputes the customers whose transactions changed
     or crossed as_of_date (macros/io/incremental_customers.sql) -#}
 -- depends_on: {{ ref('base_shop__transactions') }}, {{ ref('stg_shop__transactions') }}
--- depends_on: {{ ref('fx_rates') }}
+-- depends_on: {{ ref('fx_rates') }}, {{ ref('int_fx_rates_ranged') }}
 
 with
 
@@ -15,9 +15,13 @@ with
 {% endif %}
 
 transactions as (
-    select * from {{ ref('int_transactions_as_of') }}
     {%- if is_incremental() %}
-        {{ affected_customers_filter('base_shop__transactions', with_fx_rates=true) }}
+        {#- the affected customers' rows only, dated (and converted) here -#}
+        {{ transactions_as_of(
+            '(select * from ' ~ ref('stg_shop__transactions') ~ ' '
+            ~ affected_customers_filter('base_shop__transactions', with_fx_rates=true) ~ ')') }}
+    {%- else %}
+        select * from {{ ref('int_transactions_as_of') }}
     {%- endif %}
 ),
 

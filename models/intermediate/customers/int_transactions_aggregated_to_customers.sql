@@ -3,7 +3,7 @@
 {#- incremental on DuckDB: recomputes the customers whose transactions changed
     or crossed an as-of window edge (macros/io/incremental_customers.sql) -#}
 -- depends_on: {{ ref('base_shop__transactions') }}, {{ ref('stg_shop__transactions') }}
--- depends_on: {{ ref('fx_rates') }}
+-- depends_on: {{ ref('fx_rates') }}, {{ ref('int_fx_rates_ranged') }}
 
 with
 
@@ -14,9 +14,13 @@ with
 {% endif %}
 
 transactions as (
-    select * from {{ ref('int_transactions_as_of') }}
     {%- if is_incremental() %}
-        {{ affected_customers_filter('base_shop__transactions', with_fx_rates=true) }}
+        {#- the affected customers' rows only, dated (and converted) here -#}
+        {{ transactions_as_of(
+            '(select * from ' ~ ref('stg_shop__transactions') ~ ' '
+            ~ affected_customers_filter('base_shop__transactions', with_fx_rates=true) ~ ')') }}
+    {%- else %}
+        select * from {{ ref('int_transactions_as_of') }}
     {%- endif %}
 ),
 
