@@ -16,6 +16,10 @@
 {% macro default__get_where_subquery(relation) -%}
     {%- set where = config.get('where') -%}
     {%- if where -%}
+        {%- if '__latest_batch_rows__' in where -%}
+            {%- set where = where | replace('__latest_batch_rows__',
+                latest_batch_filter(relation, key_scoped=false)) -%}
+        {%- endif -%}
         {%- if '__latest_batch__' in where -%}
             {%- set where = where | replace('__latest_batch__', latest_batch_filter(relation)) -%}
         {%- endif -%}
@@ -31,7 +35,7 @@
     The condition behind `where: __latest_batch__` (see above). When every row
     is in scope (after a full build) there is nothing to leave out.
 #}
-{% macro latest_batch_filter(relation) %}
+{% macro latest_batch_filter(relation, key_scoped=true) %}
     {%- if var_choice('data_test_scope', ['latest_batch', 'all']) == 'all' or not execute -%}
         {{ return('1 = 1') }}
     {%- endif -%}
@@ -68,7 +72,7 @@
     {%- endif -%}
     {%- set in_batch = '_validated_at ' ~ operator ~ " cast('" ~ cutoff ~ "' as timestamp)" -%}
     {%- set test_metadata = model.get('test_metadata') or {} -%}
-    {%- if test_metadata.get('name') == 'unique' -%}
+    {%- if key_scoped and test_metadata.get('name') == 'unique' -%}
         {%- set key = test_metadata.get('kwargs', {}).get('column_name') -%}
         {{ return(key ~ ' in (select ' ~ key ~ ' from ' ~ relation ~ ' where ' ~ in_batch ~ ')') }}
     {%- endif -%}
