@@ -229,3 +229,46 @@
     {%- endset -%}
     {{ return(run_query(work_query).columns[0].values()[0]) }}
 {% endmacro %}
+
+{#
+    The opening CTEs of a per-customer aggregate over kind (transactions or
+    interactions): on an incremental run `affected_customers` and their rows,
+    dated (and converted) here from stg_; otherwise every row of the as-of
+    view. The CTE of rows is named after kind.
+#}
+{% macro customer_event_ctes(kind, window_days) %}
+    {%- set base_model = 'base_shop__' ~ kind -%}
+    {%- set with_fx_rates = kind == 'transactions' -%}
+    {%- set event_column = 'transaction_at' if kind == 'transactions' else 'occurred_at' -%}
+    {%- if is_incremental() %}
+    {{ affected_customers_cte(
+        base_model, 'stg_shop__' ~ kind, event_column, window_days, with_fx_rates) }},
+    {%- endif %}
+
+    {{ kind }} as (
+    {%- if is_incremental() %}
+        {%- set affected_rows = '(select * from ' ~ ref('stg_shop__' ~ kind) ~ ' '
+            ~ affected_customers_filter(base_model, with_fx_rates) ~ ')' %}
+        {{ transactions_as_of(affected_rows) if kind == 'transactions'
+            else interactions_as_of(affected_rows) }}
+    {%- else %}
+        select * from {{ ref('int_' ~ kind ~ '_as_of') }}
+    {%- endif %}
+    )
+{% endmacro %}
+
+{#
+    CTE `customers`: the customers whose rows an aggregate writes: on an
+    incremental run the affected ones (one without rows left gets a row with a
+    null presence column, deleted by the post-hook), otherwise every customer
+    of the aggregated CTE.
+#}
+{% macro recomputed_customers_cte(aggregated) %}
+    customers as (
+    {%- if is_incremental() %}
+        select affected_customers.customer_id from affected_customers
+    {%- else %}
+        select {{ aggregated }}.customer_id from {{ aggregated }}
+    {%- endif %}
+    )
+{% endmacro %}

@@ -5,22 +5,7 @@
 
 with
 
-{% if is_incremental() %}
-    {{ affected_customers_cte(
-        'base_shop__interactions', 'stg_shop__interactions', 'occurred_at', [30, 90],
-        with_fx_rates=false) }},
-{% endif %}
-
-interactions as (
-    {%- if is_incremental() %}
-        {#- the affected customers' rows only, dated (and converted) here -#}
-        {{ interactions_as_of(
-            '(select * from ' ~ ref('stg_shop__interactions') ~ ' '
-            ~ affected_customers_filter('base_shop__interactions', with_fx_rates=false) ~ ')') }}
-    {%- else %}
-        select * from {{ ref('int_interactions_as_of') }}
-    {%- endif %}
-),
+{{ customer_event_ctes('interactions', [30, 90]) }},
 
 interactions_aggregated_to_customers as (
     select
@@ -55,16 +40,7 @@ interactions_aggregated_to_customers as (
     group by customer_id
 ),
 
-customers as (
-    {#- the customers recomputed: an affected customer without interactions
-        left gets a row with null last_interaction_at, deleted by the post-hook -#}
-    {%- if is_incremental() %}
-        select affected_customers.customer_id from affected_customers
-    {%- else %}
-        select interactions_aggregated_to_customers.customer_id
-        from interactions_aggregated_to_customers
-    {%- endif %}
-),
+{{ recomputed_customers_cte('interactions_aggregated_to_customers') }},
 
 joined as (
     select

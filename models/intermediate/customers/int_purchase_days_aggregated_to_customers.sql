@@ -8,22 +8,7 @@
 
 with
 
-{% if is_incremental() %}
-    {{ affected_customers_cte(
-        'base_shop__transactions', 'stg_shop__transactions', 'transaction_at', [],
-        with_fx_rates=true) }},
-{% endif %}
-
-transactions as (
-    {%- if is_incremental() %}
-        {#- the affected customers' rows only, dated (and converted) here -#}
-        {{ transactions_as_of(
-            '(select * from ' ~ ref('stg_shop__transactions') ~ ' '
-            ~ affected_customers_filter('base_shop__transactions', with_fx_rates=true) ~ ')') }}
-    {%- else %}
-        select * from {{ ref('int_transactions_as_of') }}
-    {%- endif %}
-),
+{{ customer_event_ctes('transactions', []) }},
 
 purchases_aggregated_to_days as (
     select
@@ -63,16 +48,7 @@ purchase_days_aggregated_to_customers as (
     group by customer_id
 ),
 
-customers as (
-    {#- the customers recomputed: an affected customer without purchases left
-        gets a row with null first_purchase_date, deleted by the post-hook -#}
-    {%- if is_incremental() %}
-        select affected_customers.customer_id from affected_customers
-    {%- else %}
-        select purchase_days_aggregated_to_customers.customer_id
-        from purchase_days_aggregated_to_customers
-    {%- endif %}
-),
+{{ recomputed_customers_cte('purchase_days_aggregated_to_customers') }},
 
 joined as (
     select

@@ -7,22 +7,7 @@
 
 with
 
-{% if is_incremental() %}
-    {{ affected_customers_cte(
-        'base_shop__transactions', 'stg_shop__transactions', 'transaction_at', [90, 180],
-        with_fx_rates=true) }},
-{% endif %}
-
-transactions as (
-    {%- if is_incremental() %}
-        {#- the affected customers' rows only, dated (and converted) here -#}
-        {{ transactions_as_of(
-            '(select * from ' ~ ref('stg_shop__transactions') ~ ' '
-            ~ affected_customers_filter('base_shop__transactions', with_fx_rates=true) ~ ')') }}
-    {%- else %}
-        select * from {{ ref('int_transactions_as_of') }}
-    {%- endif %}
-),
+{{ customer_event_ctes('transactions', [90, 180]) }},
 
 transactions_aggregated_to_customers as (
     select
@@ -83,16 +68,7 @@ preferred_channels as (
     where channel_rank = 1
 ),
 
-customers as (
-    {#- the customers recomputed: an affected customer without transactions
-        left gets a row with null first_transaction_at, deleted by the post-hook -#}
-    {%- if is_incremental() %}
-        select affected_customers.customer_id from affected_customers
-    {%- else %}
-        select transactions_aggregated_to_customers.customer_id
-        from transactions_aggregated_to_customers
-    {%- endif %}
-),
+{{ recomputed_customers_cte('transactions_aggregated_to_customers') }},
 
 joined as (
     select
