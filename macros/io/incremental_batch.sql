@@ -76,15 +76,21 @@
 
 {#
     True when an incremental run of a base_ model has nothing to do: the files
-    carry no loaded_at column (so a row's load time is its file's time), no file
-    is newer than the newest stored load time, and no row rejected as
-    future_dated has reached its day.
+    carry no loaded_at column (so a row's load time is its file's time), no
+    rebuild is due (base_model_staleness; this runs when the model compiles,
+    before its pre-hook), no file is newer than the newest stored load time,
+    and no row rejected as future_dated has reached its day.
 #}
 {% macro incremental_batch_is_empty(table_name, watermark, event_column) %}
     {%- if not execute or target.type != 'duckdb' -%}
         {{ return(false) }}
     {%- endif -%}
     {%- if raw_has_loaded_at(table_name, raw_file_reader(table_name)) -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set stale = base_model_staleness() -%}
+    {%- if stale.gone > 0 or stale.other_input > 0 -%}
+        {#- the pre-hook will empty the table: every row is due -#}
         {{ return(false) }}
     {%- endif -%}
     {%- set pending_query -%}
@@ -111,6 +117,22 @@
     {%- if not execute or this is none or not is_incremental() -%}
         {{ return('') }}
     {%- endif -%}
+    {%- set stale = base_model_staleness() -%}
+    {%- if stale.gone > 0 or stale.other_input > 0 -%}
+        {{ log("base model " ~ this ~ ": input changed (" ~ stale.gone ~ " file(s) gone, "
+            ~ stale.other_input ~ " row(s) from other settings); rebuilding it in full",
+            info=true) }}
+        {{ return('delete from ' ~ this) }}
+    {%- endif -%}
+    {{ return('') }}
+{% endmacro %}
+
+{#
+    Why an incremental base_ model must be rebuilt in full: {gone: files it read
+    that are gone, other_input: rows stored under other settings}. A table built
+    by an older project version gets a clear error.
+#}
+{% macro base_model_staleness() %}
     {%- set stored_columns = adapter.get_columns_in_relation(this) | map(attribute='name')
         | map('lower') | list -%}
     {%- if '_input_key' not in stored_columns or '_validated_at' not in stored_columns -%}
@@ -120,23 +142,20 @@
     {%- endif -%}
     {%- set file_glob = raw_file_glob(this.identifier.replace('base_shop__', '')) -%}
     {%- set stale_query -%}
-        select count(*) from (
-            select distinct _source_file from {{ this }}
-        ) as stored_files
-        where _source_file not in (select filename from read_blob('{{ file_glob }}'))
+        select
+            (
+                select count(*) from (
+                    select distinct _source_file from {{ this }}
+                ) as stored_files
+                where _source_file not in (select filename from read_blob('{{ file_glob }}'))
+            ),
+            (
+                select count(*) from {{ this }}
+                where _input_key is distinct from '{{ base_input_key() }}'
+            )
     {%- endset -%}
-    {%- set key_query -%}
-        select count(*) from {{ this }}
-        where _input_key is distinct from '{{ base_input_key() }}'
-    {%- endset -%}
-    {%- set gone = run_query(stale_query).columns[0].values()[0] -%}
-    {%- set other_input = run_query(key_query).columns[0].values()[0] -%}
-    {%- if gone > 0 or other_input > 0 -%}
-        {{ log("base model " ~ this ~ ": input changed (" ~ gone ~ " file(s) gone, "
-            ~ other_input ~ " row(s) from other settings); rebuilding it in full", info=true) }}
-        {{ return('delete from ' ~ this) }}
-    {%- endif -%}
-    {{ return('') }}
+    {%- set row = run_query(stale_query).rows[0] -%}
+    {{ return({'gone': row[0], 'other_input': row[1]}) }}
 {% endmacro %}
 
 {# What a base_ model's rows depend on besides the raw rows (stored in _input_key). #}

@@ -33,6 +33,7 @@
             'pre_hook': "{{ reset_stale_customer_aggregate('" ~ base_model ~ "', "
                 ~ (with_fx_rates | string | lower) ~ ") }}",
             'post_hook': [
+                "{{ keep_customer_aggregate_watermark('" ~ presence_column ~ "') }}",
                 'delete from {{ this }} where ' ~ presence_column ~ ' is null',
                 "{{ advance_customer_aggregate_as_of() }}",
             ],
@@ -121,20 +122,22 @@
 {#
     SQL text of what a per-customer aggregate depends on besides its rows: the
     rule version, the business time zone, the reporting currency and, for money
-    on DuckDB (where the aggregates are incremental), a fingerprint of the
-    fx_rates seed.
+    on DuckDB (where the aggregates are incremental), a fingerprint of the rates
+    the amounts are converted with (int_fx_rates_ranged, built from seed
+    fx_rates).
 #}
 {% macro customer_aggregate_input_key(with_fx_rates) %}
-    {%- set key = "'v1|" ~ var('business_timezone') ~ '|' ~ (var('reporting_currency') | upper)
-        ~ "'" -%}
+    {%- set key = "'v1|" ~ var_choice('business_timezone') ~ '|'
+        ~ (var_choice('reporting_currency') | upper) ~ "'" -%}
     {%- if with_fx_rates and target.type == 'duckdb' -%}
         {%- set fingerprint -%}
             (
                 select md5(coalesce(string_agg(
-                    concat_ws('|', fx.currency, fx.rate_date, fx.rate_to_reporting), ';'
-                    order by fx.currency, fx.rate_date, fx.rate_to_reporting
+                    concat_ws('|', fx.currency, fx.rate_to_reporting, fx.valid_from_date,
+                        fx.valid_to_date), ';'
+                    order by fx.currency, fx.valid_from_date nulls first, fx.rate_to_reporting
                 ), ''))
-                from {{ ref('fx_rates') }} as fx
+                from {{ ref('int_fx_rates_ranged') }} as fx
             )
         {%- endset -%}
         {%- set key = key ~ " || '|fx:' || " ~ fingerprint -%}
@@ -146,8 +149,8 @@
     pre-hook of incremental per-customer aggregates: empties the table (so the
     run recomputes every customer) when it was computed under other settings
     (customer_aggregate_input_key) or when base_model was rebuilt in full since
-    (its oldest validation is newer than the aggregate's last run: ids may be
-    gone). An older table without the bookkeeping columns gets a clear error.
+    (base_rebuilt_since_aggregate: ids may be gone). An older table without the
+    bookkeeping columns gets a clear error.
 #}
 {% macro reset_stale_customer_aggregate(base_model, with_fx_rates) %}
     {%- if not execute or this is none or not is_incremental() -%}
@@ -169,11 +172,7 @@
                 where _input_key is distinct from
                     {{ customer_aggregate_input_key(with_fx_rates) }}
             ),
-            coalesce((
-                select min(base_rows._validated_at) from {{ ref(base_model) }} as base_rows
-            ) > (
-                select max(stored._validated_through) from {{ this }} as stored
-            ), false)
+            {{ base_rebuilt_since_aggregate(base_model) }}
     {%- endset -%}
     {%- set stale = run_query(stale_query).rows[0] -%}
     {%- if stale[0] > 0 or stale[1] -%}
@@ -216,6 +215,12 @@
         {#- parsing, or a unit test (its fixtures are CTEs, not tables) -#}
         {{ return(true) }}
     {%- endif -%}
+    {%- set stored_columns = adapter.get_columns_in_relation(this) | map(attribute='name')
+        | map('lower') | list -%}
+    {%- if '_validated_through' not in stored_columns or '_input_key' not in stored_columns -%}
+        {#- an older table: the pre-hook stops the run with a clear message -#}
+        {{ return(true) }}
+    {%- endif -%}
     {%- set work_query -%}
         select
             coalesce((select max(stored._validated_through) from {{ this }} as stored) is null
@@ -225,7 +230,8 @@
                 is distinct from (select as_of.as_of_date from {{ ref('int_as_of_date') }} as as_of)
                 or (select count(*) from {{ this }} as stored
                     where stored._input_key is distinct from
-                        {{ customer_aggregate_input_key(with_fx_rates) }}) > 0, true)
+                        {{ customer_aggregate_input_key(with_fx_rates) }}) > 0
+                or {{ base_rebuilt_since_aggregate(base_model) }}, true)
     {%- endset -%}
     {{ return(run_query(work_query).columns[0].values()[0]) }}
 {% endmacro %}
@@ -271,4 +277,37 @@
         select {{ aggregated }}.customer_id from {{ aggregated }}
     {%- endif %}
     )
+{% endmacro %}
+
+{#
+    SQL condition: base_model was rebuilt in full after the aggregate's last
+    run: its oldest _validated_at is newer than the aggregate's newest
+    _validated_through, or it is empty while the aggregate is not.
+#}
+{% macro base_rebuilt_since_aggregate(base_model) %}
+    {%- set condition -%}
+        coalesce(
+            (select min(base_rows._validated_at) from {{ ref(base_model) }} as base_rows)
+            > (select max(stored._validated_through) from {{ this }} as stored),
+            (select count(*) from {{ this }} as stored) > 0
+        )
+    {%- endset -%}
+    {{ return(condition) }}
+{% endmacro %}
+
+{#
+    post-hook of incremental per-customer aggregates, before the removal rows
+    are deleted: when the run wrote removal rows only, one remaining row takes
+    the run's start as _validated_through (every row is exact at it), so the
+    watermark still advances and the same rows are not recomputed again.
+#}
+{% macro keep_customer_aggregate_watermark(presence_column) %}
+    {{ return('update ' ~ this ~ ' set _validated_through = ' ~ run_timestamp()
+        ~ ' where customer_id = (select min(kept.customer_id) from ' ~ this ~ ' as kept'
+        ~ ' where kept.' ~ presence_column ~ ' is not null)'
+        ~ ' and exists (select 1 from ' ~ this ~ ' as removed where removed.'
+        ~ presence_column ~ ' is null)'
+        ~ ' and not exists (select 1 from ' ~ this ~ ' as written where written.'
+        ~ presence_column ~ ' is not null and written._validated_through = '
+        ~ run_timestamp() ~ ')') }}
 {% endmacro %}

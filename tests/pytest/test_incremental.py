@@ -357,3 +357,27 @@ def test_a_failed_batch_keeps_failing_in_later_builds(
         result = run_dbt(["build"], db, dbt_vars=dbt_vars, check=False)
         failed = {r["unique_id"] for r in result.results if r["status"] in ("fail", "error")}
         assert any("unique_stg_shop__transactions" in f for f in failed), (attempt, failed)
+
+
+def test_a_base_table_rebuilt_empty_resets_the_aggregates(
+    builds: dict[str, Path], deliveries: dict, tmp_path: Path
+) -> None:
+    """Another raw_path whose transactions file holds no rows: no customer keeps old money."""
+    other = tmp_path / "raw"
+    shutil.copytree(deliveries["raw"], other)
+    for extra in other.glob("*__*.csv"):
+        extra.unlink()
+    header, _ = read_rows(other / "transactions.csv")
+    write_rows(other / "transactions.csv", header, [], T1)
+    db = tmp_path / "incremental.duckdb"
+    shutil.copyfile(builds["incremental"], db)
+    dbt_vars = {"raw_path": str(other), "as_of_date": AS_OF}
+    run_dbt(["build"], db, dbt_vars=dbt_vars)
+    fresh = tmp_path / "fresh.duckdb"
+    run_dbt(["build"], fresh, dbt_vars=dbt_vars)
+    for relation in [
+        *(f"intermediate.{m}" for m in CUSTOMER_AGGREGATES),
+        "marts.customer_features",
+    ]:
+        assert canonical(db, relation) == canonical(fresh, relation), relation
+    assert read_table(db, "intermediate.int_transactions_aggregated_to_customers").empty

@@ -4,7 +4,7 @@
 {#- incremental on DuckDB: recomputes the customers whose transactions changed
     or crossed as_of_date (macros/io/incremental_customers.sql) -#}
 -- depends_on: {{ ref('base_shop__transactions') }}, {{ ref('stg_shop__transactions') }}
--- depends_on: {{ ref('fx_rates') }}, {{ ref('int_fx_rates_ranged') }}
+-- depends_on: {{ ref('int_fx_rates_ranged') }}
 
 with
 
