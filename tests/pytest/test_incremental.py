@@ -290,15 +290,21 @@ def test_the_deliveries_took_effect(builds: dict[str, Path], deliveries: dict) -
     assert late_total > 0  # the late rows belong to the corrected row's customer
 
 
-def test_another_raw_path_rebuilds_the_base_tables(builds: dict[str, Path], tmp_path: Path) -> None:
-    """An incremental run on other input must not mix it with the old rows."""
-    other = generate(tmp_path / "other", customers=120, seed=3)
-    db = tmp_path / "switch.duckdb"
-    shutil.copyfile(builds["full"], db)
-    dbt_vars = {"raw_path": str(other), "as_of_date": AS_OF}
+def build_on_other_raw(built: Path, raw: Path, tmp_path: Path, name: str) -> tuple[Path, Path]:
+    """Build a copy of `built` (named `name`) on another raw_path, and a fresh database on it."""
+    db = tmp_path / name
+    shutil.copyfile(built, db)
+    dbt_vars = {"raw_path": str(raw), "as_of_date": AS_OF}
     run_dbt(["build"], db, dbt_vars=dbt_vars)
     fresh = tmp_path / "fresh.duckdb"
     run_dbt(["build"], fresh, dbt_vars=dbt_vars)
+    return db, fresh
+
+
+def test_another_raw_path_rebuilds_the_base_tables(builds: dict[str, Path], tmp_path: Path) -> None:
+    """An incremental run on other input must not mix it with the old rows."""
+    other = generate(tmp_path / "other", customers=120, seed=3)
+    db, fresh = build_on_other_raw(builds["full"], other, tmp_path, "switch.duckdb")
     for relation in [*(f"staging.{t}" for t in BASE_TABLES), "marts.customer_features"]:
         assert canonical(db, relation) == canonical(fresh, relation), relation
 
@@ -369,12 +375,7 @@ def test_a_base_table_rebuilt_empty_resets_the_aggregates(
         extra.unlink()
     header, _ = read_rows(other / "transactions.csv")
     write_rows(other / "transactions.csv", header, [], T1)
-    db = tmp_path / "incremental.duckdb"
-    shutil.copyfile(builds["incremental"], db)
-    dbt_vars = {"raw_path": str(other), "as_of_date": AS_OF}
-    run_dbt(["build"], db, dbt_vars=dbt_vars)
-    fresh = tmp_path / "fresh.duckdb"
-    run_dbt(["build"], fresh, dbt_vars=dbt_vars)
+    db, fresh = build_on_other_raw(builds["incremental"], other, tmp_path, "incremental.duckdb")
     for relation in [
         *(f"intermediate.{m}" for m in CUSTOMER_AGGREGATES),
         "marts.customer_features",
