@@ -22,14 +22,19 @@
 {% endmacro %}
 
 {#
-    A subquery of the raw rows a run validates, with their load time
-    (_loaded_at). A full build: all of them. An incremental run: rows loaded
-    after the newest load time already stored, every other row of an id among
-    them (so re-deliveries and corrections are resolved together), and the ids
-    rejected as future_dated whose day has come. Their old rows are replaced
-    (delete+insert by id). When no file changed since (load time = file time)
-    and nothing is due, it is empty and no raw file is read. Each call reads the
-    files itself, so a model may stream it several times without holding it.
+    The raw rows a run validates, with their load time (_loaded_at), as
+    {ctes, relation}: `ctes` opens the model's WITH (may be '') and `relation`
+    is what to select the rows from. A full build: all rows, streamed from the
+    files by every reference (ctes ''), so nothing is held in memory. An
+    incremental run (DuckDB): the rows loaded after the newest load time already
+    stored, every other row of an id among them (so re-deliveries and
+    corrections are resolved together), and the ids rejected as future_dated
+    whose day has come; their old rows are replaced (delete+insert by id). The
+    older rows of those ids are located through the table itself (file and row
+    number, kept for every row) and fetched from their files by position, so no
+    file is searched by id, and the batch is materialized once (CTE raw_batch).
+    When no file changed since (load time = file time) and nothing is due, it is
+    empty and no file is read.
 #}
 {% macro batch_rows(table_name, id_column, event_column) %}
     {%- set with_load_time -%}
@@ -41,71 +46,147 @@
         )
     {%- endset -%}
     {%- if this is none or not is_incremental() -%}
-        {{ return(with_load_time) }}
+        {{ return({'ctes': '', 'relation': with_load_time}) }}
+    {%- endif -%}
+    {%- set plan = incremental_batch_plan(table_name, event_column) -%}
+    {%- if plan.rebuild -%}
+        {#- the pre-hook empties the table: every row is due -#}
+        {{ return({'ctes': '', 'relation': with_load_time}) }}
+    {%- endif -%}
+    {%- if plan.empty -%}
+        {{ return({'ctes': '', 'relation':
+            '(select * from ' ~ with_load_time ~ ' as loaded_rows where 1 = 0)'}) }}
     {%- endif -%}
     {%- set watermark -%}
         (
-            select coalesce(max(_loaded_at), cast('1900-01-01' as timestamp))
-            from {{ this }}
+            select coalesce(max(stored._loaded_at), cast('1900-01-01' as timestamp))
+            from {{ this }} as stored
         )
     {%- endset -%}
-    {%- if incremental_batch_is_empty(table_name, watermark, event_column) -%}
-        {{ return('(select * from ' ~ with_load_time ~ ' as loaded_rows where 1 = 0)') }}
+    {%- if plan.per_row_load_time -%}
+        {#- a loaded_at column: any file may hold newer rows -#}
+        {%- set loaded_rows = '(select * from ' ~ with_load_time
+            ~ ' as timed_rows where timed_rows._loaded_at > ' ~ watermark ~ ')' -%}
+        {%- set older_files_filter = 'true' -%}
+    {%- elif plan.new_files | length > 0 -%}
+        {%- set quoted_files = [] -%}
+        {%- for file_name in plan.new_files -%}
+            {%- do quoted_files.append("'" ~ (file_name | replace("'", "''")) ~ "'") -%}
+        {%- endfor -%}
+        {%- set loaded_rows -%}
+            (
+                select
+                    raw_rows.*,
+                    {{ loaded_at_expr() }} as _loaded_at
+                from {{ read_raw(table_name, files=plan.new_files) }}
+            )
+        {%- endset -%}
+        {%- set older_files_filter = 'raw_files.filename not in ('
+            ~ quoted_files | join(', ') ~ ')' -%}
+    {%- else -%}
+        {#- only future_dated rows came due -#}
+        {%- set loaded_rows = '(select * from ' ~ with_load_time ~ ' as no_rows where 1 = 0)' -%}
+        {%- set older_files_filter = 'true' -%}
     {%- endif -%}
-    {%- set batch -%}
-        (
-            select loaded_rows.*
-            from {{ with_load_time }} as loaded_rows
-            where
-                loaded_rows._loaded_at > {{ watermark }}
-                or loaded_rows.{{ id_column }} in (
-                    select newer.{{ id_column }}
-                    from {{ with_load_time }} as newer
-                    where newer._loaded_at > {{ watermark }}
-                )
-                or loaded_rows.{{ id_column }} in (
-                    select waiting.{{ id_column }}
-                    from {{ this }} as waiting
-                    where waiting.rejection_reason = 'future_dated'
-                        and not {{ is_future_dated('waiting.' ~ event_column) }}
-                )
-        )
+    {%- if var('raw_format') == 'parquet' -%}
+        {%- set position_filter -%}
+            (raw_files.filename, raw_files.file_row_number + 1) in (
+                select batch_positions._source_file, batch_positions._source_row
+                from batch_positions
+            )
+        {%- endset -%}
+    {%- else -%}
+        {#- CSV rows carry no row number: match the id within the files that hold it -#}
+        {%- set position_filter -%}
+            raw_files.filename in (select batch_positions._source_file from batch_positions)
+            and nullif(trim(cast(raw_files.{{ id_column }} as varchar)), '') in (
+                select batch_positions.batch_id from batch_positions
+            )
+        {%- endset -%}
+    {%- endif -%}
+    {%- set ctes -%}
+    batch_loaded as materialized (
+        select * from {{ loaded_rows }} as loaded_rows
+    ),
+
+    batch_positions as (
+        {#- where the stored rows of the batch's ids and of due future_dated ids came from -#}
+        select
+            stored._source_file,
+            stored._source_row,
+            stored.{{ id_column }} as batch_id
+        from {{ this }} as stored
+        where
+            stored.{{ id_column }} in (
+                select batch_loaded.{{ id_column }} from batch_loaded
+            )
+            or stored.{{ id_column }} in (
+                select waiting.{{ id_column }}
+                from {{ this }} as waiting
+                where waiting.rejection_reason = 'future_dated'
+                    and not {{ is_future_dated('waiting.' ~ event_column) }}
+            )
+    ),
+
+    raw_batch as materialized (
+        select * from batch_loaded
+        union all
+        select older_rows.*
+        from (
+            select
+                raw_rows.*,
+                {{ loaded_at_expr() }} as _loaded_at
+            from {{ read_raw(table_name, where=position_filter ~ ' and ' ~ older_files_filter) }}
+        ) as older_rows
+        where older_rows._loaded_at <= {{ watermark }}
+    ),
     {%- endset -%}
-    {{ return(batch) }}
+    {{ return({'ctes': ctes, 'relation': 'raw_batch'}) }}
 {% endmacro %}
 
 {#
-    True when an incremental run of a base_ model has nothing to do: the files
-    carry no loaded_at column (so a row's load time is its file's time), no
-    rebuild is due (base_model_staleness; this runs when the model compiles,
-    before its pre-hook), no file is newer than the newest stored load time,
-    and no row rejected as future_dated has reached its day.
+    What an incremental run of a base_ model reads (DuckDB; runs when the model
+    compiles, before its pre-hook): {rebuild: the pre-hook will empty the table
+    (base_model_staleness), so every row is due; per_row_load_time: the files
+    carry a loaded_at column, so any file may hold newer rows; new_files: the
+    files modified after the newest stored load time; empty: nothing to read (no
+    loaded_at column, no new file, no future_dated row whose day has come)}.
 #}
-{% macro incremental_batch_is_empty(table_name, watermark, event_column) %}
+{% macro incremental_batch_plan(table_name, event_column) %}
+    {%- set plan = {'rebuild': false, 'per_row_load_time': false, 'new_files': [],
+        'empty': false} -%}
     {%- if not execute or target.type != 'duckdb' -%}
-        {{ return(false) }}
-    {%- endif -%}
-    {%- if raw_has_loaded_at(table_name, raw_file_reader(table_name)) -%}
-        {{ return(false) }}
+        {%- do plan.update({'per_row_load_time': true}) -%}
+        {{ return(plan) }}
     {%- endif -%}
     {%- set stale = base_model_staleness() -%}
     {%- if stale.gone > 0 or stale.other_input > 0 -%}
-        {#- the pre-hook will empty the table: every row is due -#}
-        {{ return(false) }}
+        {%- do plan.update({'rebuild': true}) -%}
+        {{ return(plan) }}
     {%- endif -%}
-    {%- set pending_query -%}
-        select
-            (
-                select count(*) from read_blob('{{ raw_file_glob(table_name) }}')
-                where timezone('UTC', last_modified) > {{ watermark }}
-            )
-            + (
-                select count(*) from {{ this }}
-                where rejection_reason = 'future_dated'
-                    and not {{ is_future_dated(event_column) }}
-            )
+    {%- if raw_has_loaded_at(table_name, raw_file_reader(table_name)) -%}
+        {%- do plan.update({'per_row_load_time': true}) -%}
+        {{ return(plan) }}
+    {%- endif -%}
+    {%- set files_query -%}
+        select filename
+        from read_blob('{{ raw_file_glob(table_name) }}')
+        where timezone('UTC', last_modified) > (
+            select coalesce(max(_loaded_at), cast('1900-01-01' as timestamp))
+            from {{ this }}
+        )
+        order by filename
     {%- endset -%}
-    {{ return(run_query(pending_query).columns[0].values()[0] == 0) }}
+    {%- set new_files = run_query(files_query).columns[0].values() | list -%}
+    {%- set waiting_query -%}
+        select count(*) from {{ this }}
+        where rejection_reason = 'future_dated'
+            and not {{ is_future_dated(event_column) }}
+    {%- endset -%}
+    {%- set waiting = run_query(waiting_query).columns[0].values()[0] -%}
+    {%- do plan.update({'new_files': new_files,
+        'empty': new_files | length == 0 and waiting == 0}) -%}
+    {{ return(plan) }}
 {% endmacro %}
 
 {#

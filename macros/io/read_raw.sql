@@ -3,17 +3,24 @@
     contract column as trimmed text (blank = null), plus _source_file,
     _source_row (null where the engine cannot tell), _loaded_at_text (the
     optional loaded_at column, as text) and _file_modified_at (the file's
-    modification time in UTC, null where unknown).
+    modification time in UTC, null where unknown). DuckDB only (incremental
+    batches): `files`, a list of the table's files to read instead of all of
+    them; `where`, a condition on the file reader's own columns (raw_files.*)
+    applied before any column is trimmed or cast.
 #}
-{% macro read_raw(table_name) %}
+{% macro read_raw(table_name, files=none, where=none) %}
     {#- always register the source, so lineage and docs show it -#}
     {%- set source_relation = source('shop', table_name) -%}
     {%- if (source_relation | string).startswith('__dbt__cte__') -%}
         {#- a dbt unit-test fixture stands in for the source: read it as a table -#}
         {{ return(default__read_raw(table_name, source_relation)) }}
     {%- endif -%}
+    {%- if (files is not none or where is not none) and target.type != 'duckdb' -%}
+        {{ exceptions.raise_compiler_error(
+            "read_raw: files and where are supported on DuckDB only") }}
+    {%- endif -%}
     {{ return(adapter.dispatch('read_raw', 'customer_segmentation')(
-        table_name, source_relation)) }}
+        table_name, source_relation, files, where)) }}
 {% endmacro %}
 
 {#
@@ -33,7 +40,7 @@
     {{ return('loaded_at' in (described.column_names | map('lower') | list)) }}
 {% endmacro %}
 
-{% macro default__read_raw(table_name, source_relation) %}
+{% macro default__read_raw(table_name, source_relation, files=none, where=none) %}
     (
         select
             {%- for column in raw_contract_columns(table_name) %}
@@ -64,13 +71,22 @@
     {{ return(raw_path.rstrip('/') ~ '/' ~ table_name ~ '*.' ~ raw_format) }}
 {% endmacro %}
 
-{# DuckDB: the table function reading every file of a raw table, all columns as text or as stored. #}
-{% macro raw_file_reader(table_name) %}
+{# DuckDB: the table function reading every file of a raw table (or the given list of its files), all columns as text or as stored. #}
+{% macro raw_file_reader(table_name, files=none) %}
     {%- set file_glob = raw_file_glob(table_name) -%}
+    {%- if files is none -%}
+        {%- set file_arg = "'" ~ file_glob ~ "'" -%}
+    {%- else -%}
+        {%- set quoted = [] -%}
+        {%- for file_name in files -%}
+            {%- do quoted.append("'" ~ (file_name | replace("'", "''")) ~ "'") -%}
+        {%- endfor -%}
+        {%- set file_arg = '[' ~ quoted | join(', ') ~ ']' -%}
+    {%- endif -%}
     {%- if var('raw_format') == 'csv' -%}
         {%- set reader -%}
             read_csv(
-                '{{ file_glob }}',
+                {{ file_arg }},
                 header = true,
                 all_varchar = true,
                 union_by_name = true,
@@ -80,7 +96,7 @@
     {%- else -%}
         {%- set reader -%}
             read_parquet(
-                '{{ file_glob }}',
+                {{ file_arg }},
                 union_by_name = true,
                 filename = true,
                 file_row_number = true
@@ -90,9 +106,9 @@
     {{ return(reader) }}
 {% endmacro %}
 
-{% macro duckdb__read_raw(table_name, source_relation) %}
+{% macro duckdb__read_raw(table_name, source_relation, files=none, where=none) %}
     {%- set file_glob = raw_file_glob(table_name) -%}
-    {%- set reader = raw_file_reader(table_name) -%}
+    {%- set reader = raw_file_reader(table_name, files) -%}
     {%- set row_expr = 'cast(null as bigint)' if var('raw_format') == 'csv'
         else 'raw_files.file_row_number + 1' -%}
     {%- set columns = raw_contract_columns(table_name) -%}
@@ -119,10 +135,13 @@
             from read_blob('{{ file_glob }}')
         ) as file_times
             on raw_files.filename = file_times.file_name
+        {%- if where is not none %}
+        where {{ where }}
+        {%- endif %}
     ) as raw_rows
 {% endmacro %}
 
-{% macro spark__read_raw(table_name, source_relation) %}
+{% macro spark__read_raw(table_name, source_relation, files=none, where=none) %}
     {#- files under raw_path were registered as session views by register_raw_files -#}
     {%- if spark_raw_view(table_name) is none -%}
         {{ return(default__read_raw(table_name, source_relation)) }}

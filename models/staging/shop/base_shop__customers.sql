@@ -1,9 +1,13 @@
 {{ config(**base_model_config('customer_id')) }}
 
+{%- set raw_batch = batch_rows('customers', 'customer_id', 'registered_at') %}
+
 with
 
+{{ raw_batch.ctes }}
+
 raw_customers as (
-    select * from {{ batch_rows('customers', 'customer_id', 'registered_at') }} as batch
+    select * from {{ raw_batch.relation }} as batch
 ),
 
 parsed as (

@@ -17,12 +17,14 @@
 
 with
 
-{{ repeated_ids_cte(raw_batch, 'interaction_id') }},
+{{ raw_batch.ctes }}
+
+{{ repeated_ids_cte(raw_batch.relation, 'interaction_id') }},
 
 {% for part in ['single', 'repeated'] %}
 
     raw_{{ part }} as (
-        {{ raw_rows_of(raw_batch, 'interaction_id', part) }}
+        {{ raw_rows_of(raw_batch.relation, 'interaction_id', part) }}
     ),
 
     parsed_{{ part }} as (

@@ -12,6 +12,8 @@
 
 with
 
+{{ raw_batch.ctes }}
+
 fx_rates as (
     select * from {{ ref('fx_rates') }}
 ),
@@ -20,12 +22,12 @@ known_currencies as (
     select distinct upper(currency) as currency from fx_rates
 ),
 
-{{ repeated_ids_cte(raw_batch, 'transaction_id') }},
+{{ repeated_ids_cte(raw_batch.relation, 'transaction_id') }},
 
 {% for part in ['single', 'repeated'] %}
 
     raw_{{ part }} as (
-        {{ raw_rows_of(raw_batch, 'transaction_id', part) }}
+        {{ raw_rows_of(raw_batch.relation, 'transaction_id', part) }}
     ),
 
     parsed_{{ part }} as (
