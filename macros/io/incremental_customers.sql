@@ -238,21 +238,22 @@
 
 {#
     The opening CTEs of a per-customer aggregate over kind (transactions or
-    interactions): on an incremental run `affected_customers` and their rows,
-    dated (and converted) here from stg_; otherwise every row of the as-of
-    view. The CTE of rows is named after kind.
+    interactions): on an incremental run that recomputes some customers
+    (customer_aggregate_is_partial) `affected_customers` and their rows, dated
+    (and converted) here from stg_; otherwise every row of the as-of view. The CTE of rows is named after kind.
 #}
 {% macro customer_event_ctes(kind, window_days) %}
     {%- set base_model = 'base_shop__' ~ kind -%}
     {%- set with_fx_rates = kind == 'transactions' -%}
     {%- set event_column = 'transaction_at' if kind == 'transactions' else 'occurred_at' -%}
-    {%- if is_incremental() %}
+    {%- set partial = customer_aggregate_is_partial(kind) -%}
+    {%- if partial %}
     {{ affected_customers_cte(
         base_model, 'stg_shop__' ~ kind, event_column, window_days, with_fx_rates) }},
     {%- endif %}
 
     {{ kind }} as (
-    {%- if is_incremental() %}
+    {%- if partial %}
         {%- set affected_rows = '(select * from ' ~ ref('stg_shop__' ~ kind) ~ ' '
             ~ affected_customers_filter(base_model, with_fx_rates) ~ ')' %}
         {{ transactions_as_of(affected_rows) if kind == 'transactions'
@@ -264,14 +265,14 @@
 {% endmacro %}
 
 {#
-    CTE `customers`: the customers whose rows an aggregate writes: on an
-    incremental run the affected ones (one without rows left gets a row with a
+    CTE `customers`: the customers whose rows an aggregate over kind writes:
+    on an incremental run that recomputes some customers the affected ones (one without rows left gets a row with a
     null presence column, deleted by the post-hook), otherwise every customer
     of the aggregated CTE.
 #}
-{% macro recomputed_customers_cte(aggregated) %}
+{% macro recomputed_customers_cte(kind, aggregated) %}
     customers as (
-    {%- if is_incremental() %}
+    {%- if customer_aggregate_is_partial(kind) %}
         select affected_customers.customer_id from affected_customers
     {%- else %}
         select {{ aggregated }}.customer_id from {{ aggregated }}
@@ -310,4 +311,39 @@
         ~ ' and not exists (select 1 from ' ~ this ~ ' as written where written.'
         ~ presence_column ~ ' is not null and written._validated_through = '
         ~ run_timestamp() ~ ')') }}
+{% endmacro %}
+
+{#
+    Whether a run of the per-customer aggregate over kind recomputes some
+    customers only: an incremental run on a table that is not empty and that
+    its pre-hook will not empty (reset_stale_customer_aggregate). Otherwise
+    the run computes every customer the way a full build does, which needs far
+    less memory than treating every customer as affected. Evaluated when the
+    model compiles, right before it runs.
+#}
+{% macro customer_aggregate_is_partial(kind) %}
+    {%- if not is_incremental() -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- if not execute or (this | string).startswith('__dbt__cte__') -%}
+        {#- parsing, or a unit test (its fixtures are CTEs, not tables) -#}
+        {{ return(true) }}
+    {%- endif -%}
+    {%- set stored_columns = adapter.get_columns_in_relation(this) | map(attribute='name')
+        | map('lower') | list -%}
+    {%- if '_validated_through' not in stored_columns or '_input_key' not in stored_columns -%}
+        {#- an older table: the pre-hook stops the run with a clear message -#}
+        {{ return(true) }}
+    {%- endif -%}
+    {%- set full_query -%}
+        select
+            (select count(*) from {{ this }} as stored) = 0
+            or (
+                select count(*) from {{ this }} as stored
+                where stored._input_key is distinct from
+                    {{ customer_aggregate_input_key(kind == 'transactions') }}
+            ) > 0
+            or {{ base_rebuilt_since_aggregate('base_shop__' ~ kind) }}
+    {%- endset -%}
+    {{ return(not run_query(full_query).columns[0].values()[0]) }}
 {% endmacro %}

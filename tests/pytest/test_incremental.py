@@ -38,6 +38,8 @@ CUSTOMER_AGGREGATES = (
     "int_purchase_days_aggregated_to_customers",
     "int_interactions_aggregated_to_customers",
 )
+# the other incremental model: the keyed rejected rows behind quarantined_rows
+REJECTED_ROWS = "intermediate.int_raw_rows_rejected"
 # when a run validated or computed a row: differs between any two runs by design
 RUN_TIME_COLUMNS = ["_validated_at", "_validated_through"]
 
@@ -187,7 +189,9 @@ def test_incremental_marts_equal_a_full_refresh(builds: dict[str, Path], relatio
 
 @pytest.mark.parametrize(
     "relation",
-    [f"staging.{t}" for t in BASE_TABLES] + [f"intermediate.{m}" for m in CUSTOMER_AGGREGATES],
+    [f"staging.{t}" for t in BASE_TABLES]
+    + [f"intermediate.{m}" for m in CUSTOMER_AGGREGATES]
+    + [REJECTED_ROWS],
 )
 def test_incremental_tables_equal_a_full_refresh(builds: dict[str, Path], relation: str) -> None:
     assert canonical(builds["incremental"], relation) == canonical(builds["full"], relation)
@@ -217,6 +221,11 @@ def test_only_affected_customers_are_recomputed(builds: dict[str, Path]) -> None
     assert runs.min() < 0.1 * len(rows), runs
     back = read_table(builds["moved_back"], "intermediate.int_interactions_aggregated_to_customers")
     assert back._as_of_date.astype(str).unique().tolist() == [EARLIER_AS_OF]
+    # the rejected rows: the second run wrote only those of the ids it validated
+    rejected = read_table(builds["incremental"], REJECTED_ROWS)
+    runs = rejected._validated_at.value_counts()
+    assert len(runs) == 2, runs
+    assert runs.min() < 0.6 * len(rejected), runs
 
 
 def test_corrections_reach_the_customers(builds: dict[str, Path], deliveries: dict) -> None:
@@ -382,3 +391,104 @@ def test_a_base_table_rebuilt_empty_resets_the_aggregates(
     ]:
         assert canonical(db, relation) == canonical(fresh, relation), relation
     assert read_table(db, "intermediate.int_transactions_aggregated_to_customers").empty
+
+
+def test_changed_settings_recompute_every_customer(
+    builds: dict[str, Path], deliveries: dict, tmp_path: Path
+) -> None:
+    """Another business_timezone: every aggregate row is recomputed, the way a full build does.
+
+    Treating every customer as affected instead ran out of memory at 100M transactions.
+    """
+    db = tmp_path / "incremental.duckdb"  # the same name: views name their database
+    shutil.copyfile(builds["incremental"], db)
+    dbt_vars = {
+        "raw_path": str(deliveries["raw"]),
+        "as_of_date": AS_OF,
+        "business_timezone": "America/New_York",
+    }
+    result = run_dbt(["build"], db, dbt_vars=dbt_vars)
+    assert result.stdout.count("settings changed; recomputing every customer") == 3
+    compiled = (
+        db.with_suffix(".target")
+        / "run/customer_segmentation/models/intermediate/customers"
+        / "int_transactions_aggregated_to_customers.sql"
+    ).read_text()
+    assert "affected_customers" not in compiled
+    fresh = tmp_path / "fresh.duckdb"
+    run_dbt(["build"], fresh, dbt_vars=dbt_vars)
+    for relation in [
+        *(f"intermediate.{m}" for m in CUSTOMER_AGGREGATES),
+        "marts.customer_features",
+        "marts.customer_segments",
+    ]:
+        assert canonical(db, relation) == canonical(fresh, relation), relation
+
+
+def copy_as_parquet(source: Path, target: Path, mtime: int) -> None:
+    """Write a CSV file as Parquet, every column text (as the raw contract delivers it)."""
+    con = duckdb.connect()
+    try:
+        con.execute(
+            f"copy (select * from read_csv('{source}', all_varchar = true, header = true))"
+            f" to '{target}' (format parquet)"
+        )
+    finally:
+        con.close()
+    os.utime(target, (mtime, mtime))
+
+
+@pytest.fixture(scope="module")
+def parquet_builds(deliveries: dict, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The deliveries as Parquet files: an incremental build and a full refresh on them.
+
+    Parquet rows carry their row number, so an incremental run fetches the older rows of its
+    ids by position (CSV rows are matched by id): this covers that path.
+    """
+    csv_raw: Path = deliveries["raw"]
+    raw = tmp_path_factory.mktemp("inc_parquet_raw")
+    for table in ("customers", "transactions", "interactions"):
+        copy_as_parquet(csv_raw / f"{table}.csv", raw / f"{table}.parquet", T0)
+    work = tmp_path_factory.mktemp("inc_parquet_builds")
+    dbt_vars = {"raw_path": str(raw), "raw_format": "parquet", "as_of_date": AS_OF}
+    incremental = work / "incremental.duckdb"
+    run_dbt(["build"], incremental, dbt_vars=dbt_vars)
+    delivery = work / "delivery.csv"
+    write_rows(
+        delivery,
+        deliveries["header"],
+        [*deliveries["late"], deliveries["corrected"], deliveries["moved"], deliveries["emptied"]],
+        T1,
+    )
+    copy_as_parquet(delivery, raw / "transactions__2026-01-01.parquet", T1)
+    copy_as_parquet(csv_raw / "interactions.csv", raw / "interactions__redelivered.parquet", T1)
+    run_dbt(["build"], incremental, dbt_vars=dbt_vars)
+    full = work / "full.duckdb"
+    run_dbt(["build", "--full-refresh"], full, dbt_vars=dbt_vars)
+    return {"incremental": incremental, "full": full}
+
+
+@pytest.mark.parametrize(
+    "relation",
+    [f"staging.{t}" for t in BASE_TABLES]
+    + [f"intermediate.{m}" for m in CUSTOMER_AGGREGATES]
+    + [REJECTED_ROWS]
+    + [f"marts.{m}" for m in PUBLIC_MARTS],
+)
+def test_parquet_deliveries_equal_a_full_refresh(parquet_builds: dict, relation: str) -> None:
+    incremental = canonical(parquet_builds["incremental"], relation)
+    assert incremental == canonical(parquet_builds["full"], relation)
+
+
+def test_parquet_corrections_were_resolved_by_position(
+    parquet_builds: dict, deliveries: dict
+) -> None:
+    """Not vacuous: the older versions were re-read from their files, by row number."""
+    base = read_table(parquet_builds["incremental"], "staging.base_shop__transactions")
+    corrected = base[base.transaction_id == deliveries["corrected"]["transaction_id"]]
+    assert sorted(corrected.rejection_reason.fillna("accepted")) == ["accepted", "superseded"]
+    older = corrected[corrected.rejection_reason == "superseded"].iloc[0]
+    assert older._source_file.endswith("/transactions.parquet") and older._source_row > 0
+    interactions = read_table(parquet_builds["incremental"], "staging.base_shop__interactions")
+    first_copies = interactions[interactions._source_file.str.endswith("/interactions.parquet")]
+    assert (first_copies.rejection_reason == "duplicate_delivery").sum() > 1000

@@ -40,7 +40,7 @@ interactions_aggregated_to_customers as (
     group by customer_id
 ),
 
-{{ recomputed_customers_cte('interactions_aggregated_to_customers') }},
+{{ recomputed_customers_cte('interactions', 'interactions_aggregated_to_customers') }},
 
 joined as (
     select

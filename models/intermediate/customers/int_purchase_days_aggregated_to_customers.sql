@@ -48,7 +48,7 @@ purchase_days_aggregated_to_customers as (
     group by customer_id
 ),
 
-{{ recomputed_customers_cte('purchase_days_aggregated_to_customers') }},
+{{ recomputed_customers_cte('transactions', 'purchase_days_aggregated_to_customers') }},
 
 joined as (
     select

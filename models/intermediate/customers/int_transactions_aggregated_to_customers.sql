@@ -68,7 +68,7 @@ preferred_channels as (
     where channel_rank = 1
 ),
 
-{{ recomputed_customers_cte('transactions_aggregated_to_customers') }},
+{{ recomputed_customers_cte('transactions', 'transactions_aggregated_to_customers') }},
 
 joined as (
     select
