@@ -492,3 +492,43 @@ def test_parquet_corrections_were_resolved_by_position(
     interactions = read_table(parquet_builds["incremental"], "staging.base_shop__interactions")
     first_copies = interactions[interactions._source_file.str.endswith("/interactions.parquet")]
     assert (first_copies.rejection_reason == "duplicate_delivery").sum() > 1000
+
+
+def test_an_id_accepted_now_leaves_the_quarantine(
+    builds: dict[str, Path], deliveries: dict, tmp_path: Path
+) -> None:
+    """An id whose rows are all accepted when revalidated (a future_dated row whose day came)
+    loses its rejected rows; a rejected row of an id not revalidated stays."""
+    db = tmp_path / "incremental.duckdb"  # the same name: views name their database
+    shutil.copyfile(builds["incremental"], db)
+    con = duckdb.connect(str(db))
+    try:
+        base = "staging.base_shop__transactions"
+        accepted_id, kept_id = (
+            row[0]
+            for row in con.execute(
+                f"select transaction_id from {base} where rejection_reason is null"
+                " order by transaction_id limit 2"
+            ).fetchall()
+        )
+        # as if the accepted row had waited as future_dated in an earlier run ...
+        for record_id in (accepted_id, kept_id):
+            con.execute(
+                f"insert into {REJECTED_ROWS} select 'waiting-' || ?, 'transactions', 'f.csv',"
+                " null, ?, 'transaction_at', 'future_dated', 'raw',"
+                f" (select min(_validated_at) from {REJECTED_ROWS})",
+                [record_id, record_id],
+            )
+        # ... and were revalidated (and accepted) by the base model now
+        con.execute(
+            f"update {base} set _validated_at = now()::timestamp where transaction_id = ?",
+            [accepted_id],
+        )
+    finally:
+        con.close()
+    dbt_vars = {"raw_path": str(deliveries["raw"]), "as_of_date": AS_OF}
+    run_dbt(["run", "--select", "int_raw_rows_rejected"], db, dbt_vars=dbt_vars)
+    rejected = read_table(db, REJECTED_ROWS)
+    assert "waiting-" + accepted_id not in set(rejected.quarantine_row_id)
+    assert "waiting-" + kept_id in set(rejected.quarantine_row_id)
+    assert rejected.rejection_reason.notna().all()
