@@ -94,3 +94,50 @@
     {%- endif -%}
     {{ return('') }}
 {% endmacro %}
+
+{#
+    Config of quarantined_rows: on DuckDB (var incremental_staging) incremental,
+    a mirror of int_raw_rows_rejected by quarantine_row_id (a hash of the row's
+    content, so an id names one row): a run inserts the rows it does not hold
+    yet, and its pre-hook deletes those int_raw_rows_rejected no longer holds,
+    or every row when a reason text of seed rejection_reasons changed. Pre-hook
+    and insert are one transaction, so readers see the old or the new rows. A
+    table elsewhere.
+#}
+{% macro quarantined_rows_config() %}
+    {%- if target.type == 'duckdb' and var('incremental_staging', true) -%}
+        {{ return({
+            'materialized': 'incremental',
+            'incremental_strategy': 'delete+insert',
+            'unique_key': 'quarantine_row_id',
+            'on_schema_change': 'fail',
+            'pre_hook': "{{ prune_quarantined_rows() }}",
+        }) }}
+    {%- endif -%}
+    {{ return({'materialized': 'table'}) }}
+{% endmacro %}
+
+{# pre-hook of quarantined_rows (see quarantined_rows_config). #}
+{% macro prune_quarantined_rows() %}
+    {%- if not execute or this is none or not is_incremental() -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set reasons_query -%}
+        select count(*)
+        from (
+            select distinct rejection_reason, reason_description, reason_action
+            from {{ this }}
+        ) as stored
+        left join {{ ref('rejection_reasons') }} as reasons
+            on stored.rejection_reason = reasons.reason_code
+        where stored.reason_description
+            is distinct from coalesce(reasons.description, 'undocumented reason code')
+            or stored.reason_action is distinct from reasons.action
+    {%- endset -%}
+    {%- if run_query(reasons_query).columns[0].values()[0] > 0 -%}
+        {{ log("quarantined_rows: seed rejection_reasons changed; rewriting every row", info=true) }}
+        {{ return('delete from ' ~ this) }}
+    {%- endif -%}
+    {{ return('delete from ' ~ this ~ ' where quarantine_row_id not in ('
+        ~ 'select kept.quarantine_row_id from ' ~ ref('int_raw_rows_rejected') ~ ' as kept)') }}
+{% endmacro %}

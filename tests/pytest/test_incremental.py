@@ -519,6 +519,13 @@ def test_an_id_accepted_now_leaves_the_quarantine(
                 f" (select min(_validated_at) from {REJECTED_ROWS})",
                 [record_id, record_id],
             )
+        # (the mart had mirrored the first one) ...
+        con.execute(
+            "insert into marts.quarantined_rows select quarantine_row_id, source_table,"
+            " source_file, source_row, record_id, rejected_column, rejection_reason, raw_values,"
+            f" 'text', 'action' from {REJECTED_ROWS} where record_id = ?",
+            [accepted_id],
+        )
         # ... and were revalidated (and accepted) by the base model now
         con.execute(
             f"update {base} set _validated_at = now()::timestamp where transaction_id = ?",
@@ -527,8 +534,31 @@ def test_an_id_accepted_now_leaves_the_quarantine(
     finally:
         con.close()
     dbt_vars = {"raw_path": str(deliveries["raw"]), "as_of_date": AS_OF}
-    run_dbt(["run", "--select", "int_raw_rows_rejected"], db, dbt_vars=dbt_vars)
-    rejected = read_table(db, REJECTED_ROWS)
-    assert "waiting-" + accepted_id not in set(rejected.quarantine_row_id)
-    assert "waiting-" + kept_id in set(rejected.quarantine_row_id)
-    assert rejected.rejection_reason.notna().all()
+    run_dbt(["run", "--select", "int_raw_rows_rejected", "quarantined_rows"], db, dbt_vars=dbt_vars)
+    for relation in (REJECTED_ROWS, "marts.quarantined_rows"):
+        rows = read_table(db, relation)
+        assert "waiting-" + accepted_id not in set(rows.quarantine_row_id), relation
+        assert "waiting-" + kept_id in set(rows.quarantine_row_id), relation
+        assert rows.rejection_reason.notna().all(), relation
+
+
+def test_a_changed_reason_text_rewrites_the_quarantine(
+    builds: dict[str, Path], deliveries: dict, tmp_path: Path
+) -> None:
+    """quarantined_rows is incremental: a reason text that no longer matches the seed (as after
+    an edit of seeds/rejection_reasons.csv) makes the next run rewrite every row."""
+    db = tmp_path / "incremental.duckdb"  # the same name: views name their database
+    shutil.copyfile(builds["incremental"], db)
+    con = duckdb.connect(str(db))
+    try:
+        con.execute(
+            "update marts.quarantined_rows set reason_description = 'an older text'"
+            " where rejection_reason = 'superseded'"
+        )
+    finally:
+        con.close()
+    dbt_vars = {"raw_path": str(deliveries["raw"]), "as_of_date": AS_OF}
+    result = run_dbt(["run", "--select", "quarantined_rows"], db, dbt_vars=dbt_vars)
+    assert "seed rejection_reasons changed" in result.stdout
+    relation = "marts.quarantined_rows"
+    assert canonical(db, relation) == canonical(builds["incremental"], relation)

@@ -1,14 +1,21 @@
+{{ config(**quarantined_rows_config()) }}
+
 {#-
     Every rejected raw row with what its reason code means. The rows and
-    their keys come from int_raw_rows_rejected (incremental on DuckDB); this
-    mart is rebuilt every run, so BI users never see a half-written table and
-    a changed rejection_reasons seed shows at once.
+    their keys come from int_raw_rows_rejected. Incremental on DuckDB: a run
+    adds the rows not held yet, its pre-hook removes the ones gone (or all of
+    them when a reason text changed), in one transaction.
 #}
 
 with
 
 rejected_rows as (
     select * from {{ ref('int_raw_rows_rejected') }}
+    {%- if is_incremental() %}
+        where quarantine_row_id not in (
+            select held.quarantine_row_id from {{ this }} as held
+        )
+    {%- endif %}
 ),
 
 rejection_reasons as (
