@@ -20,32 +20,48 @@ purchases_aggregated_to_days as (
     group by customer_id, transaction_date
 ),
 
-purchase_days_numbered as (
-    select
-        purchases_aggregated_to_days.*,
-        row_number() over (
-            partition by customer_id order by purchase_date
-        ) as purchase_day_number,
-        row_number() over (
-            partition by customer_id order by purchase_date desc
-        ) as purchase_day_number_from_last
-    from purchases_aggregated_to_days
-),
-
-purchase_days_aggregated_to_customers as (
+purchase_day_bounds as (
     select
         customer_id,
         count(*) as purchase_days,
         min(purchase_date) as first_purchase_date,
-        max(purchase_date) as last_purchase_date,
+        max(purchase_date) as last_purchase_date
+    from purchases_aggregated_to_days
+    group by customer_id
+),
+
+purchase_days_aggregated_to_customers as (
+    {#- the day before the last and the amount after the first day, from
+        aggregates joined back to the days (no per-customer sort) -#}
+    select
+        purchase_day_bounds.customer_id,
+        purchase_day_bounds.purchase_days,
+        purchase_day_bounds.first_purchase_date,
+        purchase_day_bounds.last_purchase_date,
         max(
-            case when purchase_day_number_from_last = 2 then purchase_date end
+            case
+                when
+                    purchases_aggregated_to_days.purchase_date
+                    < purchase_day_bounds.last_purchase_date
+                    then purchases_aggregated_to_days.purchase_date
+            end
         ) as previous_purchase_date,
         sum(
-            case when purchase_day_number > 1 then day_purchase_amount end
+            case
+                when
+                    purchases_aggregated_to_days.purchase_date
+                    > purchase_day_bounds.first_purchase_date
+                    then purchases_aggregated_to_days.day_purchase_amount
+            end
         ) as repeat_purchase_amount
-    from purchase_days_numbered
-    group by customer_id
+    from purchase_day_bounds
+    inner join purchases_aggregated_to_days
+        on purchase_day_bounds.customer_id = purchases_aggregated_to_days.customer_id
+    group by
+        purchase_day_bounds.customer_id,
+        purchase_day_bounds.purchase_days,
+        purchase_day_bounds.first_purchase_date,
+        purchase_day_bounds.last_purchase_date
 ),
 
 {{ recomputed_customers_cte('transactions', 'purchase_days_aggregated_to_customers') }},
