@@ -18,16 +18,10 @@ from pathlib import Path
 
 import duckdb
 
-MARTS = (
-    "customer_features",
-    "customer_segments",
-    "segment_summary",
-    "rfm_thresholds",
-    "quarantined_rows",
-    "customer_segment_history",
-    "segment_transitions",
-    "segment_summary_history",
-)
+from custseg.refresh import PUBLIC_MARTS
+
+# the marts BI users read, the ones custseg.refresh publishes
+MARTS = PUBLIC_MARTS
 # when a run validated or computed a row: differs between any two runs by design
 RUN_TIME_COLUMNS = frozenset({"_validated_at", "_validated_through"})
 
