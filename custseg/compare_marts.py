@@ -26,36 +26,46 @@ MARTS = PUBLIC_MARTS
 RUN_TIME_COLUMNS = frozenset({"_validated_at", "_validated_through"})
 
 
-def _columns(con: duckdb.DuckDBPyConnection, catalog: str, table: str) -> list[str]:
+def _columns(con: duckdb.DuckDBPyConnection, catalog: str, table: str) -> list[tuple[str, str]]:
+    """(name, type) of each column, in order; empty when the table is missing."""
     rows = con.execute(
-        "select column_name from information_schema.columns"
+        "select column_name, data_type from information_schema.columns"
         " where table_catalog = ? and table_schema = 'marts' and table_name = ?"
         " order by ordinal_position",
         [catalog, table],
     ).fetchall()
-    return [name for (name,) in rows]
+    return [(name, data_type) for name, data_type in rows]
+
+
+def _quoted(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
 
 
 def compare_marts(
     left: Path, right: Path, marts: Sequence[str] = MARTS
 ) -> dict[str, tuple[int, int] | str]:
     """Per mart: (rows only in left, rows only in right), or a text saying why it could not be
-    compared (missing, or different columns)."""
+    compared (missing, or different column names or types)."""
     con = duckdb.connect()
     try:
-        con.execute(f"attach '{left}' as lhs (read_only)")
-        con.execute(f"attach '{right}' as rhs (read_only)")
+        con.execute(f"attach {_quoted(left)} as lhs (read_only)")
+        con.execute(f"attach {_quoted(right)} as rhs (read_only)")
         result: dict[str, tuple[int, int] | str] = {}
         for mart in marts:
             left_columns = _columns(con, "lhs", mart)
             right_columns = _columns(con, "rhs", mart)
             if not left_columns or not right_columns:
-                result[mart] = "missing in " + ("left" if not left_columns else "right")
+                missing = [
+                    side
+                    for side, cols in (("left", left_columns), ("right", right_columns))
+                    if not cols
+                ]
+                result[mart] = "missing in " + " and ".join(missing)
                 continue
             if left_columns != right_columns:
                 result[mart] = f"columns differ: {left_columns} vs {right_columns}"
                 continue
-            listed = ", ".join(f'"{c}"' for c in left_columns if c not in RUN_TIME_COLUMNS)
+            listed = ", ".join(f'"{c}"' for c, _ in left_columns if c not in RUN_TIME_COLUMNS)
             counts = []
             for first, second in (("lhs", "rhs"), ("rhs", "lhs")):
                 (count,) = con.execute(

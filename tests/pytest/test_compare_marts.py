@@ -50,3 +50,15 @@ def test_a_missing_mart_is_reported(tmp_path: Path) -> None:
         con.close()
     assert compare_marts(left, right)["segment_transitions"] == "missing in right"
     assert main([str(left), str(right)]) == 1
+
+
+def test_a_changed_column_type_is_a_difference(tmp_path: Path) -> None:
+    left = _build(tmp_path / "a.duckdb", [("C1", 2, "x")])
+    right = _build(tmp_path / "b.duckdb", [("C1", 2, "x")])
+    con = duckdb.connect(str(right))
+    try:
+        con.execute("alter table marts.customer_features alter order_count type bigint")
+    finally:
+        con.close()
+    assert str(compare_marts(left, right)["customer_features"]).startswith("columns differ")
+    assert main([str(left), str(right)]) == 1
