@@ -75,10 +75,9 @@ identified as (
         keyed.raw_values,
         keyed._validated_at
     from keyed
-)
+),
 
-{%- if watermark is not none %},
-
+{% if watermark is not none -%}
 cleared as (
     {#- ids validated this run whose rows are all accepted now: a row with a
         null rejection_reason removes their old rows (delete+insert), then
@@ -96,28 +95,24 @@ cleared as (
     {% endfor %}
 ),
 
-final as (
-    select * from identified
-    union all
-    select
-        cast(null as {{ dbt.type_string() }}) as quarantine_row_id,
-        cleared.source_table,
-        cast(null as {{ dbt.type_string() }}) as source_file,
-        cast(null as {{ dbt.type_bigint() }}) as source_row,
-        cleared.record_id,
-        cast(null as {{ dbt.type_string() }}) as rejected_column,
-        cast(null as {{ dbt.type_string() }}) as rejection_reason,
-        cast(null as {{ dbt.type_string() }}) as raw_values,
-        cleared._validated_at
-    from cleared
-)
-
-{%- else %},
+{% endif -%}
 
 final as (
     select * from identified
+    {%- if watermark is not none %}
+        union all
+        select
+            cast(null as {{ dbt.type_string() }}) as quarantine_row_id,
+            cleared.source_table,
+            cast(null as {{ dbt.type_string() }}) as source_file,
+            cast(null as {{ dbt.type_bigint() }}) as source_row,
+            cleared.record_id,
+            cast(null as {{ dbt.type_string() }}) as rejected_column,
+            cast(null as {{ dbt.type_string() }}) as rejection_reason,
+            cast(null as {{ dbt.type_string() }}) as raw_values,
+            cleared._validated_at
+        from cleared
+    {%- endif %}
 )
-
-{%- endif %}
 
 select * from final
