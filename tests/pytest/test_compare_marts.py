@@ -25,6 +25,14 @@ def _build(path: Path, feature_rows: list[tuple[str, int, str]]) -> Path:
     return path
 
 
+def _execute(path: Path, sql: str) -> None:
+    con = duckdb.connect(str(path))
+    try:
+        con.execute(sql)
+    finally:
+        con.close()
+
+
 def test_equal_marts_ignore_run_times_and_row_order(tmp_path: Path) -> None:
     left = _build(tmp_path / "a.duckdb", [("C1", 2, "run 1"), ("C2", 0, "run 1")])
     right = _build(tmp_path / "b.duckdb", [("C2", 0, "run 2"), ("C1", 2, "run 2")])
@@ -43,11 +51,7 @@ def test_a_changed_value_and_a_duplicate_row_are_differences(tmp_path: Path) -> 
 def test_a_missing_mart_is_reported(tmp_path: Path) -> None:
     left = _build(tmp_path / "a.duckdb", [("C1", 2, "x")])
     right = _build(tmp_path / "b.duckdb", [("C1", 2, "x")])
-    con = duckdb.connect(str(right))
-    try:
-        con.execute("drop table marts.segment_transitions")
-    finally:
-        con.close()
+    _execute(right, "drop table marts.segment_transitions")
     assert compare_marts(left, right)["segment_transitions"] == "missing in right"
     assert main([str(left), str(right)]) == 1
 
@@ -55,10 +59,6 @@ def test_a_missing_mart_is_reported(tmp_path: Path) -> None:
 def test_a_changed_column_type_is_a_difference(tmp_path: Path) -> None:
     left = _build(tmp_path / "a.duckdb", [("C1", 2, "x")])
     right = _build(tmp_path / "b.duckdb", [("C1", 2, "x")])
-    con = duckdb.connect(str(right))
-    try:
-        con.execute("alter table marts.customer_features alter order_count type bigint")
-    finally:
-        con.close()
+    _execute(right, "alter table marts.customer_features alter order_count type bigint")
     assert str(compare_marts(left, right)["customer_features"]).startswith("columns differ")
     assert main([str(left), str(right)]) == 1
