@@ -12,7 +12,8 @@ in-process local mode (pyspark, Java 17; the CSVs registered as session views). 
 model under `models/marts/` is read back from each engine and compared with DuckDB's, row
 for row after sorting: integers, text, booleans, dates and decimals exactly; doubles within a
 relative 1e-9. Not compared: `quarantined_rows.source_file` and the `quarantine_row_id` derived
-from it (each engine names the raw input its own way: a file path, a URI, a table name).
+from it (each engine names the raw input its own way: a file path, a URI, a table name), and of
+`raw_files` everything but the table and its row counts (files on DuckDB, relations elsewhere).
 
 Exit code 0 when all marts are equal, 1 on a difference (the first differing rows are
 printed), 2 when an engine cannot run here. A JSON report goes to `<work-dir>/report.json`.
@@ -44,7 +45,19 @@ AS_OF_DATE = "2025-12-31"
 EARLIER_SNAPSHOT = "2025-11-30"
 REL_TOL = 1e-9
 # Columns that name the raw input in an engine-specific way (see the module docstring).
-ENGINE_SPECIFIC_COLUMNS = {"quarantined_rows": {"source_file", "quarantine_row_id"}}
+ENGINE_SPECIFIC_COLUMNS = {
+    "quarantined_rows": {"source_file", "quarantine_row_id"},
+    # files on DuckDB, relations elsewhere; when each was read, and its status since, are per run
+    "raw_files": {
+        "file_path",
+        "file_size",
+        "file_modified_at",
+        "file_fingerprint",
+        "file_status",
+        "first_read_at",
+        "last_read_at",
+    },
+}
 
 
 def _dbt(args: list[str], env: dict[str, str], log_path: Path) -> None:

@@ -23,7 +23,9 @@ from custseg.refresh import PUBLIC_MARTS
 # the marts BI users read, the ones custseg.refresh publishes
 MARTS = PUBLIC_MARTS
 # when a run validated or computed a row: differs between any two runs by design
-RUN_TIME_COLUMNS = frozenset({"_validated_at", "_validated_through"})
+RUN_TIME_COLUMNS = frozenset(
+    {"_validated_at", "_validated_through", "first_read_at", "last_read_at", "file_status"}
+)
 
 
 def _columns(con: duckdb.DuckDBPyConnection, catalog: str, table: str) -> list[tuple[str, str]]:

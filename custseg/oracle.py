@@ -20,7 +20,7 @@ import datetime as dt
 import hashlib
 import re
 from collections.abc import Mapping
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -73,6 +73,7 @@ DEFAULT_VARS: dict[str, Any] = {
 
 MONEY_PLACES = Decimal("0.0001")
 MONEY_SCALE = 10_000  # money as integer ten-thousandths, for exact ranking
+MONEY_LIMIT = Decimal(10**12)  # one amount, converted at its highest rate, stays below this
 SCORE_SCALE = 10_000  # scores rounded to 4 decimals
 ZERO = Decimal("0.0000")
 
@@ -133,7 +134,19 @@ def parse_decimal(text: str | None) -> Decimal | None:
     """Strict dotted decimal -> Decimal with 4 places (half up); None when not a number."""
     if not isinstance(text, str) or DECIMAL_RE.match(text) is None:
         return None
-    return Decimal(text).quantize(MONEY_PLACES, rounding=ROUND_HALF_UP)
+    try:
+        return Decimal(text).quantize(MONEY_PLACES, rounding=ROUND_HALF_UP)
+    except InvalidOperation:  # more digits than any amount may have: out of range anyway
+        return Decimal(text)
+
+
+def _not_decimal_text(text: str | None) -> bool:
+    """Text given but not of the contract's decimal shape."""
+    return isinstance(text, str) and DECIMAL_RE.match(text) is None
+
+
+def _abs_or_zero(value: Any) -> Decimal:
+    return abs(value) if isinstance(value, Decimal) else ZERO
 
 
 def parse_number(text: str | None) -> Decimal | None:
@@ -265,6 +278,12 @@ def validate(
     """
     run_day = pd.Timestamp(run_date)
     fx_currencies = set(fx_rates["currency"].astype(str).str.strip().str.upper())
+    max_rates = {
+        currency: max(Decimal(str(r).strip()) for r in group["rate_to_reporting"])
+        for currency, group in fx_rates.assign(
+            currency=fx_rates["currency"].astype(str).str.strip().str.upper()
+        ).groupby("currency")
+    }
     clean: dict[str, pd.DataFrame] = {}
     quarantine: list[pd.DataFrame] = []
 
@@ -295,6 +314,7 @@ def validate(
             typed["transaction_at"] = _ts_series(trimmed["transaction_at"])
             typed["amount"] = trimmed["amount"].map(parse_decimal)
             amount_ok = typed["amount"].map(lambda v: isinstance(v, Decimal))
+            max_rate = typed["currency"].map(lambda c: max_rates.get(c, Decimal(1)))
             checks = [
                 ("transaction_id", "missing_key", trimmed["transaction_id"].isna()),
                 ("customer_id", "missing_key", trimmed["customer_id"].isna()),
@@ -307,11 +327,20 @@ def validate(
                     ~typed["transaction_type"].isin(TRANSACTION_TYPES),
                 ),
                 ("amount", "missing_value", trimmed["amount"].isna()),
-                ("amount", "unparseable_amount", ~amount_ok),
+                ("amount", "unparseable_amount", trimmed["amount"].map(_not_decimal_text)),
+                (
+                    "amount",
+                    "out_of_range",
+                    ~amount_ok | (typed["amount"].map(_abs_or_zero) * max_rate >= MONEY_LIMIT),
+                ),
                 (
                     "amount",
                     "non_positive_amount",
-                    amount_ok & typed["amount"].map(lambda v: isinstance(v, Decimal) and v <= 0),
+                    typed["amount"].map(lambda v: isinstance(v, Decimal) and v < 0)
+                    | (
+                        typed["amount"].map(lambda v: isinstance(v, Decimal) and v == 0)
+                        & (typed["transaction_type"] == "refund")
+                    ),
                 ),
                 (
                     "transaction_at",

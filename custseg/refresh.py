@@ -48,6 +48,7 @@ PUBLIC_MARTS = (
     "customer_segment_history",
     "segment_transitions",
     "segment_summary_history",
+    "raw_files",
 )
 DATE_VARS = {"as_of_date", "history_start"}
 SIMPLE_VALUE = re.compile(r"^[A-Za-z0-9_./:+ -]*$")
@@ -83,9 +84,11 @@ class RunRecord:
 # ---------------------------------------------------------------------------- vars
 
 
-def parse_vars(pairs: list[str]) -> dict[str, str]:
-    """`name=value` pairs into a dict, refusing malformed names, dates and unsafe values."""
-    parsed: dict[str, str] = {}
+def parse_vars(pairs: list[str]) -> dict[str, Any]:
+    """`name=value` pairs into a dict, refusing malformed names, dates and unsafe values. Each value
+    is read the way dbt's `--vars` YAML reads it (`false` a boolean, `0.2` a number, `null`
+    nothing), except that dates stay text."""
+    parsed: dict[str, Any] = {}
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep or not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
@@ -97,8 +100,21 @@ def parse_vars(pairs: list[str]) -> dict[str, str]:
             )
         if name in DATE_VARS:
             check_date(name, value)
-        parsed[name] = value
+        parsed[name] = yaml_value(value)
     return parsed
+
+
+def yaml_value(text: str) -> Any:
+    """A --var value as dbt's YAML would read it; dates and times stay the text they were."""
+    import yaml
+
+    try:
+        value = yaml.safe_load(text) if text.strip() else text
+    except yaml.YAMLError:
+        return text
+    if isinstance(value, (bool, int, float, str)) or value is None:
+        return value
+    return text
 
 
 def check_date(name: str, value: str) -> dt.date:
@@ -169,7 +185,7 @@ def run_lock(lock_path: Path) -> Iterator[None]:
 
 
 def run_dbt(
-    args: list[str], db_path: Path, dbt_vars: dict[str, str], log_dir: Path
+    args: list[str], db_path: Path, dbt_vars: dict[str, Any], log_dir: Path
 ) -> list[dict[str, Any]]:
     """Run dbt in a subprocess against db_path; return run_results, raise on failure."""
     target_path = log_dir / "target"
@@ -311,7 +327,7 @@ def swap_folder(staged: Path, target: Path, run_id: str) -> None:
 
 def refresh(
     serving_path: Path,
-    dbt_vars: dict[str, str],
+    dbt_vars: dict[str, Any],
     *,
     history_start: str | None = None,
     snapshot_grain: str = "month",
@@ -325,6 +341,8 @@ def refresh(
     build_prefix = f".{serving_path.stem}.build-"
     work_dir = serving_path.parent / f"{build_prefix}{run_id}"
     build_path = work_dir / serving_path.name
+    published = False
+    staged_export: Path | None = None
     with run_lock(serving_path.with_name(serving_path.name + ".lock")):
         # leftovers of a run that was killed: safe to remove, we hold the lock
         for stale in serving_path.parent.glob(f"{build_prefix}*"):
@@ -351,28 +369,45 @@ def refresh(
             segments = summarise(build_path, record, results)
             record.status = "success"
             record.finished_at = f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M:%S}"
-            record_run(build_path, record, previous=serving_path if full_refresh else None)
-            staged_export = None
-            if export_dir is not None:
-                staged_export = export_parquet(build_path, work_dir / "parquet")
-            os.replace(build_path, serving_path)  # the atomic publish
-            if staged_export is not None and export_dir is not None:
-                swap_folder(staged_export, export_dir.resolve(), run_id)
             record.message = "customers per rfm_segment: " + ", ".join(
                 f"{k} {v}" for k, v in segments.items()
             )
+            record_run(build_path, record, previous=serving_path if full_refresh else None)
+            staged_export = None
+            if export_dir is not None:
+                # written beside its target, so an unwritable or full folder fails here, before
+                # anything is published, and the swap after the publish is renames only
+                export_dir = export_dir.resolve()
+                staged_export = export_parquet(
+                    build_path, export_dir.with_name(f".{export_dir.name}.new.{run_id}")
+                )
+            os.replace(build_path, serving_path)  # the atomic publish
+            published = True
+            if staged_export is not None and export_dir is not None:
+                swap_folder(staged_export, export_dir, run_id)
         except (Exception, KeyboardInterrupt) as error:
             record.status = "failed"
             record.finished_at = f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M:%S}"
-            record.message = str(error) or type(error).__name__
+            reason = error if isinstance(error, RefreshError) else _describe(error)
+            record.message = str(reason)
+            if published:
+                record.message = f"published to {serving_path}, then failed: {reason}"
             append_run_log(serving_path, record)
-            if isinstance(error, RefreshError):
-                raise
-            raise RefreshError(f"{type(error).__name__}: {error}") from error
+            raise RefreshError(record.message, getattr(error, "code", EXIT_FAILED)) from error
         finally:
             shutil.rmtree(work_dir, ignore_errors=True)
+            if staged_export is not None:
+                shutil.rmtree(staged_export, ignore_errors=True)
     append_run_log(serving_path, record)
     return record
+
+
+def _describe(error: BaseException) -> str:
+    """One line for an unexpected error: its type and message, the file for an OSError."""
+    if isinstance(error, OSError) and error.strerror:
+        where = f": {error.filename}" if error.filename else ""
+        return f"{type(error).__name__}: {error.strerror}{where}"
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
 
 
 def is_calendar_date(day: dt.date, grain: str) -> bool:
@@ -419,7 +454,7 @@ def history_dates_in(con: Any) -> list[dt.date]:
 
 def build_history(
     build_path: Path,
-    dbt_vars: dict[str, str],
+    dbt_vars: dict[str, Any],
     history_start: str,
     grain: str,
     work_dir: Path,
@@ -458,9 +493,14 @@ def build_history(
 
 
 def append_run_log(serving_path: Path, record: RunRecord) -> None:
+    """Append the run to <serving>.runs.jsonl; when that cannot be written (a read-only or full
+    folder), say so in one line on stderr instead."""
     log = serving_path.with_name(serving_path.name + ".runs.jsonl")
-    with log.open("a") as handle:
-        handle.write(json.dumps(record.__dict__) + "\n")
+    try:
+        with log.open("a") as handle:
+            handle.write(json.dumps(record.__dict__) + "\n")
+    except OSError as error:
+        print(f"run log {log} not written: {_describe(error)}", file=sys.stderr)
 
 
 def raise_interrupt(signum: int, frame: Any) -> None:
@@ -526,10 +566,15 @@ def main(argv: list[str] | None = None) -> int:
             export_dir=args.export_parquet,
         )
     except RefreshError as error:
-        print(
-            f"refresh FAILED (exit {error.code}); serving data unchanged.\n{error}", file=sys.stderr
-        )
+        outcome = "see below" if str(error).startswith("published") else "serving data unchanged"
+        print(f"refresh FAILED (exit {error.code}); {outcome}: {error}", file=sys.stderr)
         return error.code
+    except OSError as error:  # the lock file could not be opened: nothing was touched
+        print(
+            f"refresh FAILED (exit {EXIT_FAILED}); serving data unchanged: {_describe(error)}",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
     print(
         f"refresh OK in {time.monotonic() - started:.1f}s: run {record.run_id}, "
         f"as of {record.as_of_date}; "

@@ -31,8 +31,22 @@
     {%- for column in raw_contract_columns(table_name) -%}
         {%- do columns.append(column ~ ' as raw__' ~ column) -%}
     {%- endfor -%}
-    {%- do columns.extend(['_source_file', '_source_row', '_loaded_at_text', '_loaded_at']) -%}
+    {%- do columns.extend(['_source_file', '_source_row', '_loaded_at_text', '_loaded_at',
+        '_file_modified_at', '_file_size', '_file_fingerprint']) -%}
     {{ return(columns | join(',\n            ')) }}
+{% endmacro %}
+
+{#
+    The first rung of every check ladder: a line that repeats the header (every
+    contract column holds its own name, as when two exports are joined with
+    cat) is a malformed_line, not data.
+#}
+{% macro repeated_header_check(table_name) %}
+    {%- set conditions = [] -%}
+    {%- for column in raw_contract_columns(table_name) -%}
+        {%- do conditions.append('lower(raw__' ~ column ~ ") = '" ~ column ~ "'") -%}
+    {%- endfor -%}
+    {{ return('when ' ~ conditions | join(' and ') ~ " then ':malformed_line'") }}
 {% endmacro %}
 
 {# The last rung of every check ladder: a loaded_at that is given but does not parse. #}
@@ -55,7 +69,8 @@
 {# The delivery and verdict columns that end every base model's output. #}
 {% macro base_row_tail() %}
     {{ return(
-        "_source_file,\n        _source_row,\n        _loaded_at,\n        '"
+        "_source_file,\n        _source_row,\n        _loaded_at,\n        "
+        ~ "_file_modified_at,\n        _file_size,\n        _file_fingerprint,\n        '"
         ~ base_input_key() ~ "' as _input_key,\n        "
         ~ run_timestamp() ~ " as _validated_at,\n        "
         ~ split_rejection('coalesce(rejection, duplicate_rejection)')) }}

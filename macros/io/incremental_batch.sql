@@ -4,16 +4,20 @@
     the last one; a table elsewhere (no file load times there).
 #}
 {% macro base_model_config(id_column) %}
-    {%- if target.type == 'duckdb' and var('incremental_staging', true) -%}
+    {%- if target.type == 'duckdb' and var_bool('incremental_staging', true) -%}
         {{ return({
             'materialized': 'incremental',
             'incremental_strategy': 'delete+insert',
             'unique_key': id_column,
             'on_schema_change': 'fail',
             'pre_hook': "{{ reset_stale_base_model() }}",
+            'post_hook': "{{ insert_malformed_lines(this.identifier.replace('base_shop__', '')) }}",
         }) }}
     {%- endif -%}
-    {{ return({'materialized': 'table'}) }}
+    {{ return({
+        'materialized': 'table',
+        'post_hook': "{{ insert_malformed_lines(this.identifier.replace('base_shop__', '')) }}",
+    }) }}
 {% endmacro %}
 
 {# A row's load time: its loaded_at column when given, else its file's modification time. #}
@@ -26,29 +30,25 @@
     {ctes, relation}: `ctes` opens the model's WITH (may be '') and `relation`
     is what to select the rows from. A full build: all rows, streamed from the
     files by every reference (ctes ''), so nothing is held in memory. An
-    incremental run (DuckDB): the rows loaded after the newest load time already
-    stored, every other row of an id among them (so re-deliveries and
-    corrections are resolved together), and the ids rejected as future_dated
-    whose day has come; their old rows are replaced (delete+insert by id). The
-    older rows of those ids are located through the table itself (file and row
-    number, kept for every row) and fetched from their files by position, so no
-    file is searched by id, and the batch is materialized once (CTE raw_batch).
-    When no file changed since (load time = file time) and nothing is due, it is
-    empty and no file is read.
+    incremental run (DuckDB): every row of the files that are new (a path the
+    table holds no row of, whatever its modification time), every other row of
+    an id among them (so re-deliveries and corrections are resolved together)
+    and the ids rejected as future_dated whose day has come; their old rows are
+    replaced (delete+insert by id). A file that changed or is gone makes the
+    pre-hook empty the table, and the run reads everything (see
+    base_model_staleness). The older rows of the batch's ids are located
+    through the table itself (file and row number, kept for every row) and
+    fetched from their files, and the batch is materialized once (CTE
+    raw_batch). With no new file and nothing due the batch is empty and no file
+    is read.
 #}
 {% macro batch_rows(table_name, id_column, event_column) %}
-    {%- set with_load_time -%}
-        (
-            select
-                raw_rows.*,
-                {{ loaded_at_expr() }} as _loaded_at
-            from {{ read_raw(table_name) }}
-        )
-    {%- endset -%}
+    {%- set manifest = raw_manifest(table_name) -%}
+    {%- set with_load_time = loaded_rows_of(read_raw(table_name, manifest=manifest)) -%}
     {%- if this is none or not is_incremental() -%}
         {{ return({'ctes': '', 'relation': with_load_time}) }}
     {%- endif -%}
-    {%- set plan = incremental_batch_plan(table_name, event_column) -%}
+    {%- set plan = incremental_batch_plan(table_name, event_column, manifest) -%}
     {%- if plan.rebuild -%}
         {#- the pre-hook empties the table: every row is due -#}
         {{ return({'ctes': '', 'relation': with_load_time}) }}
@@ -57,37 +57,12 @@
         {{ return({'ctes': '', 'relation':
             '(select * from ' ~ with_load_time ~ ' as loaded_rows where 1 = 0)'}) }}
     {%- endif -%}
-    {%- set watermark -%}
-        (
-            select coalesce(max(stored._loaded_at), cast('1900-01-01' as timestamp))
-            from {{ this }} as stored
-        )
-    {%- endset -%}
-    {%- if plan.per_row_load_time -%}
-        {#- a loaded_at column: any file may hold newer rows -#}
-        {%- set loaded_rows = '(select * from ' ~ with_load_time
-            ~ ' as timed_rows where timed_rows._loaded_at > ' ~ watermark ~ ')' -%}
-        {%- set older_files_filter = 'true' -%}
-    {%- elif plan.new_files | length > 0 -%}
-        {%- set quoted_files = [] -%}
-        {%- for file_name in plan.new_files -%}
-            {%- do quoted_files.append("'" ~ (file_name | replace("'", "''")) ~ "'") -%}
-        {%- endfor -%}
-        {%- set loaded_rows -%}
-            (
-                select
-                    raw_rows.*,
-                    {{ loaded_at_expr() }} as _loaded_at
-                from {{ read_raw(table_name, files=plan.new_files) }}
-            )
-        {%- endset -%}
-        {%- set older_files_filter = 'raw_files.filename not in ('
-            ~ quoted_files | join(', ') ~ ')' -%}
-    {%- else -%}
-        {#- only future_dated rows came due -#}
-        {%- set loaded_rows = '(select * from ' ~ with_load_time ~ ' as no_rows where 1 = 0)' -%}
-        {%- set older_files_filter = 'true' -%}
-    {%- endif -%}
+    {%- set loaded_rows = loaded_rows_of(
+        read_raw(table_name, manifest=manifest, files=plan.new_files)) -%}
+    {%- set older_files = [] -%}
+    {%- for file in manifest.files if file.path not in plan.new_files -%}
+        {%- do older_files.append(file.path) -%}
+    {%- endfor -%}
     {%- if var('raw_format') == 'parquet' -%}
         {%- set position_filter -%}
             (raw_files.filename, raw_files.file_row_number + 1) in (
@@ -99,7 +74,7 @@
         {#- CSV rows carry no row number: match the id within the files that hold it -#}
         {%- set position_filter -%}
             raw_files.filename in (select batch_positions._source_file from batch_positions)
-            and nullif(trim(cast(raw_files.{{ id_column }} as varchar)), '') in (
+            and {{ trim_text('raw_files.' ~ id_column) }} in (
                 select batch_positions.batch_id from batch_positions
             )
         {%- endset -%}
@@ -132,76 +107,61 @@
         select * from batch_loaded
         union all
         select older_rows.*
-        from (
-            select
-                raw_rows.*,
-                {{ loaded_at_expr() }} as _loaded_at
-            from {{ read_raw(table_name, where=position_filter ~ ' and ' ~ older_files_filter) }}
-        ) as older_rows
-        where older_rows._loaded_at <= {{ watermark }}
+        from {{ loaded_rows_of(read_raw(table_name, manifest=manifest, files=older_files,
+            where=position_filter)) }} as older_rows
     ),
     {%- endset -%}
     {{ return({'ctes': ctes, 'relation': 'raw_batch'}) }}
 {% endmacro %}
 
+{# The rows of a read_raw relation with their load time (_loaded_at), as a parenthesized query. #}
+{% macro loaded_rows_of(raw_relation) %}
+    {{ return('(select raw_rows.*, ' ~ loaded_at_expr() ~ ' as _loaded_at from '
+        ~ raw_relation ~ ')') }}
+{% endmacro %}
+
 {#
     What an incremental run of a base_ model reads (DuckDB; runs when the model
     compiles, before its pre-hook): {rebuild: the pre-hook will empty the table
-    (base_model_staleness), so every row is due; per_row_load_time: the files
-    carry a loaded_at column, so any file may hold newer rows; new_files: the
-    files modified after the newest stored load time; empty: nothing to read (no
-    loaded_at column, no new file, no future_dated row whose day has come)}.
+    (base_model_staleness), so every row is due; new_files: the manifest's files
+    the table holds no row of; empty: nothing to read (no new file, no
+    future_dated row whose day has come)}.
 #}
-{% macro incremental_batch_plan(table_name, event_column) %}
-    {%- set plan = {'rebuild': false, 'per_row_load_time': false, 'new_files': [],
-        'empty': false} -%}
+{% macro incremental_batch_plan(table_name, event_column, manifest) %}
+    {%- set plan = {'rebuild': false, 'new_files': [], 'empty': false} -%}
     {%- if not execute or target.type != 'duckdb' -%}
-        {%- do plan.update({'per_row_load_time': true}) -%}
         {{ return(plan) }}
     {%- endif -%}
-    {%- set stale = base_model_staleness() -%}
-    {%- if stale.gone > 0 or stale.other_input > 0 -%}
+    {%- set state = base_model_state(event_column) -%}
+    {%- if state.gone > 0 or state.changed > 0 or state.other_input > 0 -%}
         {%- do plan.update({'rebuild': true}) -%}
         {{ return(plan) }}
     {%- endif -%}
-    {%- if raw_has_loaded_at(table_name, raw_file_reader(table_name)) -%}
-        {%- do plan.update({'per_row_load_time': true}) -%}
-        {{ return(plan) }}
-    {%- endif -%}
-    {%- set files_query -%}
-        select filename
-        from read_blob('{{ raw_file_glob(table_name) }}')
-        where timezone('UTC', last_modified) > (
-            select coalesce(max(_loaded_at), cast('1900-01-01' as timestamp))
-            from {{ this }}
-        )
-        order by filename
-    {%- endset -%}
-    {%- set new_files = run_query(files_query).columns[0].values() | list -%}
-    {%- set waiting_query -%}
-        select count(*) from {{ this }}
-        where rejection_reason = 'future_dated'
-            and not {{ is_future_dated(event_column) }}
-    {%- endset -%}
-    {%- set waiting = run_query(waiting_query).columns[0].values()[0] -%}
+    {%- set new_files = [] -%}
+    {%- for file in manifest.files if file.path not in state.stored_files -%}
+        {%- do new_files.append(file.path) -%}
+    {%- endfor -%}
     {%- do plan.update({'new_files': new_files,
-        'empty': new_files | length == 0 and waiting == 0}) -%}
+        'empty': new_files | length == 0 and state.waiting == 0}) -%}
     {{ return(plan) }}
 {% endmacro %}
 
 {#
     pre-hook of incremental base_ models: empties the table (so the run
     rebuilds it in full) when the input it was built from no longer holds:
-    another raw_path, raw_format or reporting_currency, or a file it read is gone.
+    another raw_path, raw_format or reporting_currency, a file it read is gone,
+    or a file it read changed (size, modification time or content fingerprint:
+    rewritten in place).
 #}
 {% macro reset_stale_base_model() %}
     {%- if not execute or this is none or not is_incremental() -%}
         {{ return('') }}
     {%- endif -%}
-    {%- set stale = base_model_staleness() -%}
-    {%- if stale.gone > 0 or stale.other_input > 0 -%}
-        {{ log("base model " ~ this ~ ": input changed (" ~ stale.gone ~ " file(s) gone, "
-            ~ stale.other_input ~ " row(s) from other settings); rebuilding it in full",
+    {%- set state = base_model_state() -%}
+    {%- if state.gone > 0 or state.changed > 0 or state.other_input > 0 -%}
+        {{ log("base model " ~ this ~ ": input changed (" ~ state.gone ~ " file(s) gone, "
+            ~ state.changed ~ " file(s) rewritten in place, "
+            ~ state.other_input ~ " row(s) from other settings); rebuilding it in full",
             info=true) }}
         {{ return('delete from ' ~ this) }}
     {%- endif -%}
@@ -209,38 +169,151 @@
 {% endmacro %}
 
 {#
-    Why an incremental base_ model must be rebuilt in full: {gone: files it read
-    that are gone, other_input: rows stored under other settings}. A table built
-    by an older project version gets a clear error.
+    The stored state of an incremental base_ model against the files listed
+    now (base_shop__raw_files), in one query: {gone: files it read that are no
+    longer there, changed: files it read whose size, modification time or
+    fingerprint differ now, other_input: rows stored under other settings,
+    waiting: future_dated rows whose day has come (with event_column),
+    stored_files: the files it holds rows of}. A table built by an older
+    project version gets a clear error.
 #}
-{% macro base_model_staleness() %}
+{% macro base_model_state(event_column=none) %}
     {%- set stored_columns = adapter.get_columns_in_relation(this) | map(attribute='name')
         | map('lower') | list -%}
-    {%- if '_input_key' not in stored_columns or '_validated_at' not in stored_columns -%}
+    {%- if '_input_key' not in stored_columns or '_file_size' not in stored_columns -%}
         {{ exceptions.raise_compiler_error(
-            this ~ " was built by an older version of this project (no validation times); "
-            ~ "rebuild it once with: dbt build --full-refresh") }}
+            this ~ " was built by an older version of this project (no file manifest "
+            ~ "columns); rebuild it once with: dbt build --full-refresh") }}
     {%- endif -%}
-    {%- set file_glob = raw_file_glob(this.identifier.replace('base_shop__', '')) -%}
-    {%- set stale_query -%}
+    {%- set table_name = this.identifier.replace('base_shop__', '') -%}
+    {%- set state_query -%}
+        with
+
+        stored_files as (
+            select distinct
+                _source_file as file_path,
+                _file_size as file_size,
+                _file_modified_at as file_modified_at,
+                _file_fingerprint as file_fingerprint
+            from {{ this }}
+        ),
+
+        listed_files as (
+            select * from {{ ref('base_shop__raw_files') }}
+            where source_table = '{{ table_name }}'
+        )
+
         select
-            (
-                select count(*) from (
-                    select distinct _source_file from {{ this }}
-                ) as stored_files
-                where _source_file not in (select filename from read_blob('{{ file_glob }}'))
-            ),
-            (
-                select count(*) from {{ this }}
-                where _input_key is distinct from '{{ base_input_key() }}'
-            )
+            'gone' as item,
+            count(*) as n,
+            cast(null as varchar) as file_path
+        from stored_files
+        where file_path not in (select listed_files.file_path from listed_files)
+        union all
+        select 'changed', count(*), null
+        from stored_files
+        inner join listed_files
+            on stored_files.file_path = listed_files.file_path
+        where stored_files.file_size is distinct from listed_files.file_size
+            or stored_files.file_modified_at is distinct from listed_files.file_modified_at
+            or stored_files.file_fingerprint is distinct from listed_files.file_fingerprint
+        union all
+        select 'other_input', count(*), null
+        from {{ this }}
+        where _input_key is distinct from '{{ base_input_key() }}'
+        {%- if event_column is not none %}
+        union all
+        select 'waiting', count(*), null
+        from {{ this }}
+        where rejection_reason = 'future_dated'
+            and not {{ is_future_dated(event_column) }}
+        {%- endif %}
+        union all
+        select distinct 'stored', 0, file_path from stored_files
     {%- endset -%}
-    {%- set row = run_query(stale_query).rows[0] -%}
-    {{ return({'gone': row[0], 'other_input': row[1]}) }}
+    {%- set state = {'gone': 0, 'changed': 0, 'other_input': 0, 'waiting': 0,
+        'stored_files': []} -%}
+    {%- for row in run_query(state_query).rows -%}
+        {%- if row[0] == 'stored' -%}
+            {%- do state.stored_files.append(row[2]) -%}
+        {%- else -%}
+            {%- do state.update({row[0]: row[1]}) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(state) }}
 {% endmacro %}
 
-{# What a base_ model's rows depend on besides the raw rows (stored in _input_key). #}
+{#
+    What a base_ model's rows depend on besides the raw rows (stored in
+    _input_key). Bump the leading version when a change to the parsing or the
+    check ladder must revalidate every stored row (an incremental run then
+    rebuilds the base tables in full by itself).
+#}
 {% macro base_input_key() %}
-    {{ return('v1|' ~ (var('raw_path') | string | trim) ~ '|' ~ var('raw_format')
+    {{ return('v2|' ~ (var('raw_path') | string | trim) ~ '|' ~ var('raw_format')
         ~ '|' ~ (var('reporting_currency') | upper)) }}
+{% endmacro %}
+
+{#
+    post-hook of the base_ models on DuckDB with CSV files: the lines the
+    reader could not parse (recorded in csv_rejects_table during this run's
+    scans) become rows of the table, rejected as malformed_line, with their
+    file, line number (the header is line 1) and raw text (PII redacted). A line
+    already stored (an older file read again for the batch's ids) is not added
+    twice.
+#}
+{% macro insert_malformed_lines(table_name) %}
+    {%- if not execute or target.type != 'duckdb' or var('raw_format') != 'csv' -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set exists_query -%}
+        select count(*) from duckdb_tables()
+        where temporary and table_name = '{{ csv_rejects_table(table_name) }}'
+    {%- endset -%}
+    {%- if run_query(exists_query).columns[0].values()[0] == 0 -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set insert_sql -%}
+        insert into {{ this }} (
+            _source_file, _source_row, raw_values, _loaded_at,
+            _file_modified_at, _file_size, _file_fingerprint,
+            _input_key, _validated_at, rejection_reason, rejected_column
+        )
+        with
+
+        malformed as (
+            select
+                scans.file_path,
+                errors.line,
+                min(errors.csv_line) as csv_line
+            from {{ csv_rejects_table(table_name) }} as errors
+            inner join {{ csv_rejects_table(table_name) }}_scans as scans
+                on errors.scan_id = scans.scan_id and errors.file_id = scans.file_id
+            group by scans.file_path, errors.line
+        )
+
+        select
+            malformed.file_path,
+            malformed.line,
+            {{ redact_pii("'line=' || left(malformed.csv_line, 1000)") }},
+            listed.file_modified_at,
+            listed.file_modified_at,
+            listed.file_size,
+            listed.file_fingerprint,
+            '{{ base_input_key() }}',
+            {{ run_timestamp() }},
+            'malformed_line',
+            null
+        from malformed
+        inner join {{ ref('base_shop__raw_files') }} as listed
+            on malformed.file_path = listed.file_path
+            and listed.source_table = '{{ table_name }}'
+        where not exists (
+            select 1 from {{ this }} as stored
+            where stored._source_file = malformed.file_path
+                and stored._source_row = malformed.line
+                and stored.rejection_reason = 'malformed_line'
+        )
+    {%- endset -%}
+    {{ return(insert_sql) }}
 {% endmacro %}

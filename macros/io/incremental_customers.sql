@@ -24,7 +24,7 @@
     all gone. with_fx_rates: its money depends on the fx_rates seed.
 #}
 {% macro customer_aggregate_config(base_model, presence_column, with_fx_rates=false) %}
-    {%- if target.type == 'duckdb' and var('incremental_staging', true) -%}
+    {%- if target.type == 'duckdb' and var_bool('incremental_staging', true) -%}
         {{ return({
             'materialized': 'incremental',
             'incremental_strategy': 'delete+insert',

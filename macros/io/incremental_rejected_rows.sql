@@ -13,7 +13,7 @@
 
 {# Config of int_raw_rows_rejected: incremental on DuckDB (var incremental_staging), a table elsewhere. #}
 {% macro rejected_rows_config() %}
-    {%- if target.type == 'duckdb' and var('incremental_staging', true) -%}
+    {%- if target.type == 'duckdb' and var_bool('incremental_staging', true) -%}
         {{ return({
             'materialized': 'incremental',
             'incremental_strategy': 'delete+insert',
@@ -105,7 +105,7 @@
     table elsewhere.
 #}
 {% macro quarantined_rows_config() %}
-    {%- if target.type == 'duckdb' and var('incremental_staging', true) -%}
+    {%- if target.type == 'duckdb' and var_bool('incremental_staging', true) -%}
         {{ return({
             'materialized': 'incremental',
             'incremental_strategy': 'delete+insert',
@@ -140,4 +140,22 @@
     {%- endif -%}
     {{ return('delete from ' ~ this ~ ' where quarantine_row_id not in ('
         ~ 'select kept.quarantine_row_id from ' ~ ref('int_raw_rows_rejected') ~ ' as kept)') }}
+{% endmacro %}
+
+{#
+    Config of mart raw_files: on DuckDB (var incremental_staging) incremental,
+    every run rewriting every row (delete+insert by table and path) from the
+    files present and its own previous rows, so gone files keep their history;
+    a table elsewhere.
+#}
+{% macro raw_files_config() %}
+    {%- if target.type == 'duckdb' and var_bool('incremental_staging', true) -%}
+        {{ return({
+            'materialized': 'incremental',
+            'incremental_strategy': 'delete+insert',
+            'unique_key': ['source_table', 'file_path'],
+            'on_schema_change': 'fail',
+        }) }}
+    {%- endif -%}
+    {{ return({'materialized': 'table'}) }}
 {% endmacro %}

@@ -1,7 +1,8 @@
 {#
     One text value showing a raw row for the quarantine ("col=value | ...").
-    Columns in `masked` (PII) show only whether they were present; columns are
-    read as <prefix><name>.
+    Columns in `masked` (PII) show only whether they were present; in the
+    others, whatever looks like an e-mail address or a phone number is
+    redacted (redact_pii). Columns are read as <prefix><name>.
 #}
 {% macro raw_values_text(table_name, masked=[], prefix='') %}
     {%- set parts = [] -%}
@@ -9,7 +10,7 @@
         {%- if column in masked -%}
             {%- set value = "case when " ~ prefix ~ column ~ " is null then '' else '<redacted>' end" -%}
         {%- else -%}
-            {%- set value = "coalesce(" ~ prefix ~ column ~ ", '')" -%}
+            {%- set value = redact_pii("coalesce(" ~ prefix ~ column ~ ", '')") -%}
         {%- endif -%}
         {%- do parts.append("'" ~ (' | ' if not loop.first else '') ~ column ~ "='") -%}
         {%- do parts.append(value) -%}

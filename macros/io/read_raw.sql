@@ -1,14 +1,16 @@
 {#
     A relation (or table expression) yielding one raw contract table with every
     contract column as trimmed text (blank = null), plus _source_file,
-    _source_row (null where the engine cannot tell), _loaded_at_text (the
-    optional loaded_at column, as text) and _file_modified_at (the file's
-    modification time in UTC, null where unknown). DuckDB only (incremental
-    batches): `files`, a list of the table's files to read instead of all of
-    them; `where`, a condition on the file reader's own columns (raw_files.*)
-    applied before any column is trimmed or cast.
+    _source_row (the line of a CSV file is not known for accepted rows: null;
+    the row of a Parquet file), _loaded_at_text (the optional loaded_at column,
+    as text), _file_modified_at, _file_size and _file_fingerprint (null where
+    the engine reads tables, not files). DuckDB only: `manifest`, the table's
+    files as raw_manifest found them (read once per model); `files`, a list of
+    the table's files to read instead of all of them; `where`, a condition on
+    the file reader's own columns (raw_files.*) applied before any column is
+    trimmed or cast.
 #}
-{% macro read_raw(table_name, files=none, where=none) %}
+{% macro read_raw(table_name, manifest=none, files=none, where=none) %}
     {#- always register the source, so lineage and docs show it -#}
     {%- set source_relation = source('shop', table_name) -%}
     {%- if (source_relation | string).startswith('__dbt__cte__') -%}
@@ -20,41 +22,42 @@
             "read_raw: files and where are supported on DuckDB only") }}
     {%- endif -%}
     {{ return(adapter.dispatch('read_raw', 'customer_segmentation')(
-        table_name, source_relation, files, where)) }}
+        table_name, source_relation, manifest, files, where)) }}
 {% endmacro %}
 
 {#
     Whether the raw data carries the optional loaded_at column (var
-    raw_loaded_at_column: present, absent, or auto = look at the files on
-    DuckDB, absent elsewhere).
+    raw_loaded_at_column: present, absent, or auto = any file's header has it
+    on DuckDB (from the manifest), absent elsewhere).
 #}
-{% macro raw_has_loaded_at(table_name, reader=none) %}
+{% macro raw_has_loaded_at(table_name, manifest=none) %}
     {%- set mode = var_choice('raw_loaded_at_column', ['auto', 'present', 'absent']) -%}
     {%- if mode != 'auto' -%}
         {{ return(mode == 'present') }}
     {%- endif -%}
-    {%- if reader is none or not execute -%}
+    {%- if manifest is none -%}
         {{ return(false) }}
     {%- endif -%}
-    {%- set described = run_query('select * from ' ~ reader ~ ' limit 0') -%}
-    {{ return('loaded_at' in (described.column_names | map('lower') | list)) }}
+    {{ return(manifest.has_loaded_at) }}
 {% endmacro %}
 
-{% macro default__read_raw(table_name, source_relation, files=none, where=none) %}
+{% macro default__read_raw(table_name, source_relation, manifest=none, files=none, where=none) %}
     (
         select
             {%- for column in raw_contract_columns(table_name) %}
-            nullif(trim(cast({{ column }} as {{ dbt.type_string() }})), '') as {{ column }},
+            {{ trim_text(dbt.cast(column, dbt.type_string())) }} as {{ column }},
             {%- endfor %}
             cast('{{ source_relation }}' as {{ dbt.type_string() }})
                 as _source_file,
             cast(null as {{ dbt.type_bigint() }}) as _source_row,
             {%- if raw_has_loaded_at(table_name) %}
-            nullif(trim(cast(loaded_at as {{ dbt.type_string() }})), '') as _loaded_at_text,
+            {{ trim_text(dbt.cast('loaded_at', dbt.type_string())) }} as _loaded_at_text,
             {%- else %}
             cast(null as {{ dbt.type_string() }}) as _loaded_at_text,
             {%- endif %}
-            cast(null as {{ dbt.type_timestamp() }}) as _file_modified_at
+            cast(null as {{ dbt.type_timestamp() }}) as _file_modified_at,
+            cast(null as {{ dbt.type_bigint() }}) as _file_size,
+            cast(null as {{ dbt.type_string() }}) as _file_fingerprint
         from {{ source_relation }}
     ) as raw_rows
 {% endmacro %}
@@ -71,77 +74,314 @@
     {{ return(raw_path.rstrip('/') ~ '/' ~ table_name ~ '*.' ~ raw_format) }}
 {% endmacro %}
 
-{# DuckDB: the table function reading every file of a raw table (or the given list of its files), all columns as text or as stored. #}
-{% macro raw_file_reader(table_name, files=none) %}
-    {%- set file_glob = raw_file_glob(table_name) -%}
-    {%- if files is none -%}
-        {%- set file_arg = "'" ~ file_glob ~ "'" -%}
-    {%- else -%}
-        {%- set quoted = [] -%}
-        {%- for file_name in files -%}
-            {%- do quoted.append("'" ~ (file_name | replace("'", "''")) ~ "'") -%}
-        {%- endfor -%}
-        {%- set file_arg = '[' ~ quoted | join(', ') ~ ']' -%}
+{#
+    The CSV dialect every raw file is read with: var csv_delimiter (one
+    character, default ','), quote and escape '"', a header line, UTF-8. Nothing
+    is detected from the data.
+#}
+{% macro csv_delimiter() %}
+    {%- set delimiter = var('csv_delimiter', ',') | string -%}
+    {%- if delimiter == '\\t' -%}
+        {%- set delimiter = '\t' -%}
     {%- endif -%}
-    {%- if var('raw_format') == 'csv' -%}
-        {%- set reader -%}
-            read_csv(
-                {{ file_arg }},
-                header = true,
-                all_varchar = true,
-                union_by_name = true,
+    {%- if delimiter | length != 1 or delimiter in ['"', "'", '\n', '\r', '\\'] -%}
+        {{ exceptions.raise_compiler_error(
+            "var 'csv_delimiter' must be one character other than a quote, a backslash "
+            ~ "or a line break (\\t for tab), got '" ~ delimiter ~ "'") }}
+    {%- endif -%}
+    {{ return(delimiter) }}
+{% endmacro %}
+
+{# DuckDB: the read_csv options of the project's dialect (see csv_delimiter). #}
+{% macro csv_dialect_options() %}
+    {%- set delimiter = csv_delimiter() -%}
+    {%- set delimiter_sql = "chr(9)" if delimiter == '\t' else "'" ~ delimiter ~ "'" -%}
+    {{ return("auto_detect = false, delim = " ~ delimiter_sql
+        ~ ", quote = '\"', escape = '\"', encoding = 'utf-8'") }}
+{% endmacro %}
+
+{# DuckDB: a SQL string literal of a file path. #}
+{% macro sql_path(path) %}
+    {{ return("'" ~ (path | replace("'", "''")) ~ "'") }}
+{% endmacro %}
+
+{# Files at most this large get a content fingerprint (hash of their bytes); larger ones are told apart by size and modification time only. #}
+{% macro raw_fingerprint_max_bytes() %}
+    {{ return(1073741824) }}
+{% endmacro %}
+
+{#
+    DuckDB, when the model runs: the raw files of a table as they are now
+    (from base_shop__raw_files, built earlier in the run), read once per model
+    and passed to the macros that need them, as {files: [{path, size,
+    modified_at (UTC text), fingerprint, columns}] in name order,
+    has_loaded_at}. Every file's header is checked against the contract: an
+    empty file, a missing contract column or a column named twice stops the
+    build with a message naming the file; extra columns are ignored with a log
+    line. No file at all is an error too.
+#}
+{% macro raw_manifest(table_name) %}
+    {%- set manifest = {'files': [], 'has_loaded_at': false} -%}
+    {%- if (source('shop', table_name) | string).startswith('__dbt__cte__') -%}
+        {#- a dbt unit test: the fixture stands in for the files -#}
+        {{ return(manifest) }}
+    {%- endif -%}
+    {%- if var_choice('raw_format', ['csv', 'parquet']) == 'csv' -%}
+        {%- do csv_delimiter() -%}
+    {%- endif -%}
+    {#- referenced at parse time too, so the file listing runs first -#}
+    {%- set listed_files = ref('base_shop__raw_files') -%}
+    {%- if not execute or target.type != 'duckdb' or load_relation(listed_files) is none -%}
+        {#- parse time, another engine, or a compile with nothing built (sqlfluff) -#}
+        {{ return(manifest) }}
+    {%- endif -%}
+    {%- set listing_query -%}
+        select
+            file_path,
+            file_size,
+            file_modified_at,
+            file_fingerprint
+        from {{ listed_files }}
+        where source_table = '{{ table_name }}'
+        order by file_path
+    {%- endset -%}
+    {%- set listing = run_query(listing_query).rows -%}
+    {%- if listing | length == 0 -%}
+        {{ exceptions.raise_compiler_error(
+            "raw table " ~ table_name ~ ": no file matches " ~ raw_file_glob(table_name)
+            ~ " (vars raw_path, raw_format)") }}
+    {%- endif -%}
+    {%- set headers = raw_file_headers(listing | map(attribute=0) | list) -%}
+    {%- set contract = raw_contract_columns(table_name) -%}
+    {%- for row in listing -%}
+        {%- set path = row[0] -%}
+        {%- set columns = headers.get(path) -%}
+        {%- if row[1] == 0 or columns is none or columns | length == 0 -%}
+            {{ exceptions.raise_compiler_error(
+                "raw file " ~ path ~ " is empty (" ~ row[1] ~ " bytes): every raw file "
+                ~ "needs a header line; remove the file or deliver it again") }}
+        {%- endif -%}
+        {%- for column in columns if columns.count(column) > 1 -%}
+            {{ exceptions.raise_compiler_error(
+                "raw file " ~ path ~ " names column '" ~ column ~ "' more than once "
+                ~ "in its header") }}
+        {%- endfor -%}
+        {%- set missing = [] -%}
+        {%- for column in contract if column not in columns -%}
+            {%- do missing.append(column) -%}
+        {%- endfor -%}
+        {%- if missing | length > 0 -%}
+            {{ exceptions.raise_compiler_error(
+                "raw file " ~ path ~ " lacks contract column(s) " ~ missing | join(', ')
+                ~ " of table " ~ table_name ~ " (its header: " ~ columns | join(', ')
+                ~ (("; delimiter '" ~ csv_delimiter() ~ "'") if var('raw_format') == 'csv' else '')
+                ~ ")") }}
+        {%- endif -%}
+        {%- set extra = [] -%}
+        {%- for column in columns if column not in contract and column != 'loaded_at' -%}
+            {%- do extra.append(column) -%}
+        {%- endfor -%}
+        {%- if extra | length > 0 -%}
+            {{ log("raw file " ~ path ~ ": ignoring column(s) outside the contract: "
+                ~ extra | join(', '), info=true) }}
+        {%- endif -%}
+        {%- if 'loaded_at' in columns -%}
+            {%- do manifest.update({'has_loaded_at': true}) -%}
+        {%- endif -%}
+        {%- do manifest.files.append({
+            'path': path, 'size': row[1],
+            'modified_at': row[2].strftime('%Y-%m-%d %H:%M:%S.%f'),
+            'fingerprint': row[3], 'columns': columns}) -%}
+    {%- endfor -%}
+    {{ return(manifest) }}
+{% endmacro %}
+
+{#
+    DuckDB: {path: [column names, lower-cased and trimmed, in file order]} of
+    the given raw files; a file without a first line is left out. CSV headers
+    are parsed with the project's dialect (quoted names work), Parquet names
+    come from the schema.
+#}
+{% macro raw_file_headers(paths) %}
+    {%- set headers = {} -%}
+    {%- if var('raw_format') == 'parquet' -%}
+        {%- set quoted = [] -%}
+        {%- for path in paths -%}{%- do quoted.append(sql_path(path)) -%}{%- endfor -%}
+        {%- set schema_query -%}
+            select file_name, name
+            from parquet_schema([{{ quoted | join(', ') }}])
+            where num_children is null
+        {%- endset -%}
+        {%- for row in run_query(schema_query).rows -%}
+            {%- do headers.setdefault(row[0], []).append(row[1] | trim | lower) -%}
+        {%- endfor -%}
+        {{ return(headers) }}
+    {%- endif -%}
+    {%- set width = 128 -%}
+    {%- set slots = [] -%}
+    {%- for i in range(width) -%}{%- do slots.append("'c" ~ i ~ "': 'VARCHAR'") -%}{%- endfor -%}
+    {%- set parts = [] -%}
+    {%- for path in paths -%}
+        {%- set part -%}
+            select * from (
+                select {{ loop.index0 }} as file_index, *
+                from read_csv(
+                    {{ sql_path(path) }},
+                    header = false, {{ csv_dialect_options() }},
+                    columns = { {{- slots | join(', ') -}} },
+                    null_padding = true, strict_mode = false,
+                    nullstr = '<custseg: no null in a header>'
+                )
+                limit 1
+            )
+        {%- endset -%}
+        {%- do parts.append(part) -%}
+    {%- endfor -%}
+    {%- for row in run_query(parts | join('\nunion all\n')).rows -%}
+        {%- set names = [] -%}
+        {%- for value in row[1:] if value is not none -%}
+            {#- a header field left empty still has a column: give it a name -#}
+            {%- do names.append((value | trim | lower) or ('_unnamed_' ~ loop.index0)) -%}
+        {%- endfor -%}
+        {%- do headers.update({paths[row[0]]: names}) -%}
+    {%- endfor -%}
+    {{ return(headers) }}
+{% endmacro %}
+
+{# DuckDB: the temporary table where read_csv stores the lines of a raw table it could not parse (one per dbt connection). #}
+{% macro csv_rejects_table(table_name) %}
+    {{ return('custseg_csv_rejects__' ~ table_name) }}
+{% endmacro %}
+
+{#
+    DuckDB: a table expression reading the given manifest files of a raw table
+    (all of them when `files` is none) with the file's name as `filename` and,
+    for Parquet, its `file_row_number`. Columns are picked by name, so files
+    may order them differently or carry extra ones; a file without loaded_at
+    gives null there (every file has the contract columns: raw_manifest
+    checked). CSV: one reader per file with the columns its header names;
+    lines that do not parse (wrong number of fields, an unterminated quote,
+    invalid UTF-8) are skipped by the reader and recorded in
+    csv_rejects_table, and the base model's post-hook quarantines them as
+    malformed_line (insert_malformed_lines).
+#}
+{% macro raw_file_reader(table_name, manifest, files=none) %}
+    {%- set has_loaded_at = raw_has_loaded_at(table_name, manifest) -%}
+    {%- set wanted = raw_contract_columns(table_name) + (['loaded_at'] if has_loaded_at else []) -%}
+    {%- set selected = [] -%}
+    {%- for file in manifest.files if files is none or file.path in files -%}
+        {%- do selected.append(file) -%}
+    {%- endfor -%}
+    {%- if selected | length == 0 -%}
+        {#- nothing to read (parse time, or no file selected): an empty reader of the same columns -#}
+        {%- set typed = [] -%}
+        {%- for column in wanted -%}
+            {%- do typed.append('cast(null as varchar) as ' ~ column) -%}
+        {%- endfor -%}
+        {{ return('(select ' ~ typed | join(', ') ~ ', cast(null as varchar) as filename, '
+            ~ 'cast(null as bigint) as file_row_number where false)') }}
+    {%- endif -%}
+    {%- if var('raw_format') == 'parquet' -%}
+        {%- set picked = [] -%}
+        {%- set quoted = [] -%}
+        {%- for column in wanted -%}
+            {%- set holders = [] -%}
+            {%- for file in selected if column in file.columns -%}
+                {%- do holders.append(file.path) -%}
+            {%- endfor -%}
+            {%- do picked.append(column if holders | length > 0
+                else 'cast(null as varchar) as ' ~ column) -%}
+        {%- endfor -%}
+        {%- for file in selected -%}{%- do quoted.append(sql_path(file.path)) -%}{%- endfor -%}
+        {{ return('(select ' ~ picked | join(', ') ~ ', filename, file_row_number from read_parquet(['
+            ~ quoted | join(', ') ~ '], union_by_name = true, filename = true, '
+            ~ 'file_row_number = true))') }}
+    {%- endif -%}
+    {%- set parts = [] -%}
+    {%- for file in selected -%}
+        {%- set picked = [] -%}
+        {%- for column in wanted -%}
+            {%- if column in file.columns -%}
+                {%- do picked.append('"' ~ column ~ '"') -%}
+            {%- else -%}
+                {%- do picked.append('cast(null as varchar) as ' ~ column) -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- set declared = [] -%}
+        {%- for column in file.columns -%}
+            {%- do declared.append("'" ~ (column | replace("'", "''")) ~ "': 'VARCHAR'") -%}
+        {%- endfor -%}
+        {%- set part -%}
+            select {{ picked | join(', ') }}, filename
+            from read_csv(
+                {{ sql_path(file.path) }},
+                header = true, {{ csv_dialect_options() }},
+                columns = { {{- declared | join(', ') -}} },
+                strict_mode = true, null_padding = false,
+                ignore_errors = true, store_rejects = true,
+                rejects_table = '{{ csv_rejects_table(table_name) }}',
+                rejects_scan = '{{ csv_rejects_table(table_name) }}_scans',
                 filename = true
             )
         {%- endset -%}
-    {%- else -%}
-        {%- set reader -%}
-            read_parquet(
-                {{ file_arg }},
-                union_by_name = true,
-                filename = true,
-                file_row_number = true
-            )
-        {%- endset -%}
-    {%- endif -%}
-    {{ return(reader) }}
+        {%- do parts.append(part) -%}
+    {%- endfor -%}
+    {{ return('(' ~ parts | join('\nunion all\n') ~ ')') }}
 {% endmacro %}
 
-{% macro duckdb__read_raw(table_name, source_relation, files=none, where=none) %}
-    {%- set file_glob = raw_file_glob(table_name) -%}
-    {%- set reader = raw_file_reader(table_name, files) -%}
+{#
+    DuckDB: the manifest's file metadata as a relation (file_name, file_size,
+    file_modified_at, file_fingerprint), literal values decided when the model
+    compiled, so the rows carry exactly what the run's file decisions saw.
+#}
+{% macro raw_file_metadata(manifest) %}
+    {%- set rows = [] -%}
+    {%- for file in manifest.files -%}
+        {%- do rows.append('(' ~ sql_path(file.path) ~ ', cast(' ~ file.size ~ ' as bigint), '
+            ~ "cast('" ~ file.modified_at ~ "' as timestamp), "
+            ~ (sql_path(file.fingerprint) if file.fingerprint is not none else 'cast(null as varchar)')
+            ~ ')') -%}
+    {%- endfor -%}
+    {%- if rows | length == 0 -%}
+        {{ return('(select cast(null as varchar) as file_name, cast(null as bigint) as file_size, '
+            ~ 'cast(null as timestamp) as file_modified_at, '
+            ~ 'cast(null as varchar) as file_fingerprint where false)') }}
+    {%- endif -%}
+    {{ return('(select * from (values ' ~ rows | join(', ')
+        ~ ') as listed (file_name, file_size, file_modified_at, file_fingerprint))') }}
+{% endmacro %}
+
+{% macro duckdb__read_raw(table_name, source_relation, manifest=none, files=none, where=none) %}
+    {%- set manifest = manifest if manifest is not none else raw_manifest(table_name) -%}
+    {%- set reader = raw_file_reader(table_name, manifest, files) -%}
     {%- set row_expr = 'cast(null as bigint)' if var('raw_format') == 'csv'
         else 'raw_files.file_row_number + 1' -%}
-    {%- set columns = raw_contract_columns(table_name) -%}
-    {#- columns are selected by header name; a missing one fails with its name #}
+    {%- set columns = raw_contract_columns(table_name) %}
     (
         select
             {%- for column in columns %}
-            nullif(trim(cast(raw_files.{{ column }} as varchar)), '') as {{ column }},
+            {{ trim_text('cast(raw_files.' ~ column ~ ' as varchar)') }} as {{ column }},
             {%- endfor %}
             raw_files.filename as _source_file,
             {{ row_expr }} as _source_row,
-            {%- if raw_has_loaded_at(table_name, reader) %}
-            nullif(trim(cast(raw_files.loaded_at as varchar)), '') as _loaded_at_text,
+            {%- if raw_has_loaded_at(table_name, manifest) %}
+            {{ trim_text('cast(raw_files.loaded_at as varchar)') }} as _loaded_at_text,
             {%- else %}
             cast(null as varchar) as _loaded_at_text,
             {%- endif %}
-            file_times._file_modified_at
+            file_metadata.file_modified_at as _file_modified_at,
+            file_metadata.file_size as _file_size,
+            file_metadata.file_fingerprint as _file_fingerprint
         from {{ reader }} as raw_files
-        left join (
-            {#- file metadata only: read_blob does not read the contents here -#}
-            select
-                filename as file_name,
-                timezone('UTC', last_modified) as _file_modified_at
-            from read_blob('{{ file_glob }}')
-        ) as file_times
-            on raw_files.filename = file_times.file_name
+        left join {{ raw_file_metadata(manifest) }} as file_metadata
+            on raw_files.filename = file_metadata.file_name
         {%- if where is not none %}
         where {{ where }}
         {%- endif %}
     ) as raw_rows
 {% endmacro %}
 
-{% macro spark__read_raw(table_name, source_relation, files=none, where=none) %}
+{% macro spark__read_raw(table_name, source_relation, manifest=none, files=none, where=none) %}
     {#- files under raw_path were registered as session views by register_raw_files -#}
     {%- if spark_raw_view(table_name) is none -%}
         {{ return(default__read_raw(table_name, source_relation)) }}
@@ -149,16 +389,18 @@
     (
         select
             {%- for column in raw_contract_columns(table_name) %}
-            nullif(trim(cast({{ column }} as string)), '') as {{ column }},
+            {{ trim_text('cast(' ~ column ~ ' as string)') }} as {{ column }},
             {%- endfor %}
             input_file_name() as _source_file,
             cast(null as bigint) as _source_row,
             {%- if raw_has_loaded_at(table_name) %}
-            nullif(trim(cast(loaded_at as string)), '') as _loaded_at_text,
+            {{ trim_text('cast(loaded_at as string)') }} as _loaded_at_text,
             {%- else %}
             cast(null as string) as _loaded_at_text,
             {%- endif %}
-            cast(null as timestamp) as _file_modified_at
+            cast(null as timestamp) as _file_modified_at,
+            cast(null as bigint) as _file_size,
+            cast(null as string) as _file_fingerprint
         from {{ spark_raw_view(table_name) }}
     ) as raw_rows
 {% endmacro %}
@@ -210,4 +452,65 @@
             ~ ' using ' ~ raw_format ~ ' options (' ~ options ~ ')') -%}
     {%- endfor -%}
     {{ return('') }}
+{% endmacro %}
+
+{# The raw contract tables, in the order models list them. #}
+{% macro raw_table_names() %}
+    {{ return(['customers', 'transactions', 'interactions']) }}
+{% endmacro %}
+
+{#
+    The raw files of one table as rows (source_table, file_path, file_size,
+    file_modified_at, file_fingerprint) for base_shop__raw_files. DuckDB: every
+    file matching the table's glob; the fingerprint hashes the bytes of files up
+    to raw_fingerprint_max_bytes. Elsewhere: the source relation.
+#}
+{% macro raw_files_listed(table_name) %}
+    {{ return(adapter.dispatch('raw_files_listed', 'customer_segmentation')(table_name)) }}
+{% endmacro %}
+
+{% macro default__raw_files_listed(table_name) %}
+    select
+        cast('{{ table_name }}' as {{ dbt.type_string() }}) as source_table,
+        cast('{{ source('shop', table_name) }}' as {{ dbt.type_string() }}) as file_path,
+        cast(null as {{ dbt.type_bigint() }}) as file_size,
+        cast(null as {{ dbt.type_timestamp() }}) as file_modified_at,
+        cast(null as {{ dbt.type_string() }}) as file_fingerprint
+{% endmacro %}
+
+{% macro spark__raw_files_listed(table_name) %}
+    {{ return(default__raw_files_listed(table_name)) }}
+{% endmacro %}
+
+{% macro duckdb__raw_files_listed(table_name) %}
+    {#- the bytes are read only for the files small enough to hash -#}
+    {%- set file_glob = raw_file_glob(table_name) -%}
+    {%- set hashed = [] -%}
+    {%- if execute -%}
+        {%- set listing_query -%}
+            select filename from read_blob({{ sql_path(file_glob) }})
+            where size <= {{ raw_fingerprint_max_bytes() }}
+            order by filename
+        {%- endset -%}
+        {%- for path in run_query(listing_query).columns[0].values() -%}
+            {%- do hashed.append(sql_path(path)) -%}
+        {%- endfor -%}
+    {%- endif %}
+    select
+        '{{ table_name }}' as source_table,
+        listed.filename as file_path,
+        listed.size as file_size,
+        timezone('UTC', listed.last_modified) as file_modified_at,
+        fingerprints.file_fingerprint
+    from read_blob({{ sql_path(file_glob) }}) as listed
+    left join (
+        {%- if hashed | length > 0 %}
+        select filename, md5(content) as file_fingerprint
+        from read_blob([{{ hashed | join(', ') }}])
+        {%- else %}
+        select cast(null as varchar) as filename, cast(null as varchar) as file_fingerprint
+        where false
+        {%- endif %}
+    ) as fingerprints
+        on listed.filename = fingerprints.filename
 {% endmacro %}

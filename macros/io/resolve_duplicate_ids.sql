@@ -4,7 +4,10 @@
     _loaded_at) plus `duplicate_rejection`. Among the accepted rows of an id
     delivered more than once, the latest load wins: an earlier row identical to
     the winner is a duplicate_delivery, one that differs is superseded (a
-    correction replaced it). Among rows of the latest load, identical raw values
+    correction replaced it); when loads share the latest time, the one from the
+    file with the greatest name is the latest (later deliveries are named
+    after the first: transactions__2026-01-05 after transactions). Among rows
+    of the latest load (one file), identical raw values
     keep the first delivery and reject the others as duplicate_delivery; rows
     that differ are all rejected as conflicting_duplicate_id. Only ids that occur
     more than once are sorted and hashed, so the cost stays proportional to the
@@ -25,25 +28,43 @@
         having count(*) > 1
     ),
 
+    duplicate_latest_loads as (
+        {#- loads that share the latest time: the file with the greatest name wins -#}
+        select
+            duplicate_ids.duplicate_id,
+            duplicate_ids.latest_loaded_at,
+            max({{ relation }}._source_file) as latest_source_file
+        from {{ relation }}
+        inner join duplicate_ids
+            on {{ relation }}.{{ id_column }} = duplicate_ids.duplicate_id
+            and {{ load_time }} = duplicate_ids.latest_loaded_at
+        where {{ relation }}.rejection is null
+        group by duplicate_ids.duplicate_id, duplicate_ids.latest_loaded_at
+    ),
+
     flagged as (
         select
             {{ relation }}.*,
-            duplicate_ids.latest_loaded_at,
+            duplicate_latest_loads.latest_loaded_at,
+            duplicate_latest_loads.latest_source_file,
             (
-                duplicate_ids.duplicate_id is not null
+                duplicate_latest_loads.duplicate_id is not null
                 and {{ relation }}.rejection is null
             ) as has_duplicate_id
         {#- an equi-join only: an extra condition here makes a nested-loop join #}
         from {{ relation }}
-        left join duplicate_ids
-            on {{ relation }}.{{ id_column }} = duplicate_ids.duplicate_id
+        left join duplicate_latest_loads
+            on {{ relation }}.{{ id_column }} = duplicate_latest_loads.duplicate_id
     ),
 
     duplicates_fingerprinted as (
         select
             flagged.*,
             {{ fingerprint }} as row_fingerprint,
-            {{ load_time }} = latest_loaded_at as is_latest_load
+            (
+                {{ load_time }} = latest_loaded_at
+                and _source_file = latest_source_file
+            ) as is_latest_load
         from flagged
         where has_duplicate_id
     ),
@@ -102,6 +123,7 @@
     {%- set columns = [] -%}
     {%- if not after_flagged -%}
         {%- do columns.append('cast(null as ' ~ dbt.type_timestamp() ~ ') as latest_loaded_at') -%}
+        {%- do columns.append('cast(null as ' ~ dbt.type_string() ~ ') as latest_source_file') -%}
         {%- do columns.append('false as has_duplicate_id') -%}
     {%- endif -%}
     {%- do columns.append('cast(null as ' ~ dbt.type_string() ~ ') as row_fingerprint') -%}

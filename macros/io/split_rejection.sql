@@ -1,5 +1,5 @@
 {# rejection_reason and rejected_column from a '<column>:<reason_code>' rejection expression. #}
 {% macro split_rejection(rejection_expr='rejection') %}
     {{ dbt.split_part(rejection_expr, "':'", 2) }} as rejection_reason,
-    {{ dbt.split_part(rejection_expr, "':'", 1) }} as rejected_column
+    nullif({{ dbt.split_part(rejection_expr, "':'", 1) }}, '') as rejected_column
 {% endmacro %}

@@ -1,6 +1,6 @@
 {# The business calendar day (var business_timezone) of a UTC timestamp. #}
 {% macro to_business_date(timestamp_expr) %}
-    {%- set tz = var_choice('business_timezone') -%}
+    {%- set tz = var_timezone() -%}
     {%- if tz in ['UTC', 'Etc/UTC'] -%}
         {{ return('cast(' ~ timestamp_expr ~ ' as date)') }}
     {%- endif -%}

@@ -119,4 +119,41 @@ def demo_build(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The project built once on the bundled demo data; yields the DuckDB path."""
     db_path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
     run_dbt(["build"], db_path)
+    assert_every_line_accounted(db_path, PROJECT_ROOT / "data" / "demo")
     yield db_path
+
+
+def data_lines(path: Path) -> int:
+    """Data lines of a raw CSV file, counted without any CSV reader: its non-blank lines after the
+    header (a line of only spaces is data: a malformed one)."""
+    lines = path.read_bytes().split(b"\n")
+    return sum(1 for line in lines[1:] if line.strip(b"\r") != b"")
+
+
+def assert_every_line_accounted(db_path: Path, raw_dir: Path, fmt: str = "csv") -> None:
+    """The accounting invariant: for every raw file, its data lines (rows for Parquet) = rows read
+    = accepted + quarantined in mart raw_files, and per table the accepted staging rows plus the
+    quarantined rows add up to all of its files' lines."""
+    files = read_table(db_path, "marts.raw_files")
+    present = files[files.file_status != "gone"]
+    for table in ("customers", "transactions", "interactions"):
+        paths = sorted(Path(raw_dir).glob(f"{table}*.{fmt}"))
+        listed = present[present.source_table == table]
+        listed = listed.set_index(listed.file_path.map(lambda p: (PROJECT_ROOT / p).resolve()))
+        assert sorted(listed.index) == [p.resolve() for p in paths], table
+        total = 0
+        for path in paths:
+            if fmt == "csv":
+                expected = data_lines(path)
+            else:
+                import pyarrow.parquet as pq
+
+                expected = pq.ParquetFile(path).metadata.num_rows
+            row = listed.loc[path.resolve()]
+            assert row.rows_read == expected, f"{path.name}: {row.rows_read} read, {expected} lines"
+            assert row.rows_accepted + row.rows_quarantined == row.rows_read, path.name
+            total += expected
+        staged = len(read_table(db_path, f"staging.stg_shop__{table}"))
+        quarantine = read_table(db_path, "marts.quarantined_rows")
+        rejected = int((quarantine.source_table == table).sum())
+        assert staged + rejected == total, f"{table}: {staged} + {rejected} != {total} lines"

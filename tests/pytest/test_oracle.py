@@ -555,6 +555,13 @@ T28,C11,2024-03-10 00:00:00,purchase,4.00,,books,web
 T29,C11,2024-03-11 00:00:00,purchase,4.00,,books,store
 T30,C11,2024-03-11 00:00:00,purchase,4.00,,books,store
 T31,C11,2024-03-12 00:00:00,purchase,4.00,,books,web
+T32,C11,2024-03-12 00:00:00,refund,0,,books,web
+T33,C11,2024-03-12 00:00:00,purchase,1000000000000,,books,web
+T34,C11,2024-03-12 00:00:00,purchase,900000000000,EUR,books,web
+T35,C11,2024-03-12 00:00:00,purchase,99999999999999999999.5,,books,web
+T36,C11,0000-06-01 10:00:00,purchase,4.00,,books,web
+T37,C11,2024-01-01+02:00,purchase,4.00,,books,web
+T38,\u00a0C12\t,2024-04-02 00:59:59,purchase,2.00,,\u3000books\u2003,web
 """
 )
 
@@ -625,7 +632,19 @@ def test_oracle_edge_cases_by_hand(edge_built: Built) -> None:
     assert quarantine[("customers", "C7", "customer_id", "duplicate_delivery")] == 1
     assert quarantine[("customers", "C8", "customer_id", "conflicting_duplicate_id")] == 2
     assert quarantine[("customers", "C4", "registered_at", "unparseable_timestamp")] == 1
-    assert quarantine[("transactions", "T18", "amount", "non_positive_amount")] == 1
+    # T18: a free order (0.00) is a purchase; T32: a refund of 0 is not
+    assert ("transactions", "T18", "amount", "non_positive_amount") not in quarantine
+    assert features.loc["C11", "order_count"] == 7  # T16 T17 T18 T28 T29 T30 T31
+    assert quarantine[("transactions", "T32", "amount", "non_positive_amount")] == 1
+    # the money limit: 1e12 USD; 9e11 EUR at EUR's highest rate 1.13; 20 integer digits
+    assert quarantine[("transactions", "T33", "amount", "out_of_range")] == 1
+    assert quarantine[("transactions", "T34", "amount", "out_of_range")] == 1
+    assert quarantine[("transactions", "T35", "amount", "out_of_range")] == 1
+    # year 0000 and a bare date with an offset are not contract timestamps
+    assert quarantine[("transactions", "T36", "transaction_at", "unparseable_timestamp")] == 1
+    assert quarantine[("transactions", "T37", "transaction_at", "unparseable_timestamp")] == 1
+    # T38: no-break space, tab and ideographic space trimmed: C12's second purchase
+    assert features.loc["C12", "order_count"] == 2
     assert quarantine[("interactions", "I7", "score", "unparseable_number")] == 1
     assert "C9" not in features.index  # registered in the future: quarantined
     assert features.loc["C12", "registered_at"] == pd.Timestamp("2024-04-02 00:59:59")

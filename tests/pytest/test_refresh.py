@@ -312,3 +312,111 @@ def test_full_refresh_keeps_the_run_log_and_empty_marts_do_not_crash(
     early = refresh(serving, "--var", f"raw_path={data_dir}", "--var", "as_of_date=2020-01-01")
     assert early.returncode == 0, early.stderr
     assert "0 customers" in early.stdout
+
+
+def test_var_values_are_read_like_dbt_vars_yaml() -> None:
+    from custseg.refresh import parse_vars
+
+    assert parse_vars(
+        ["incremental_staging=false", "max_rejected_share=0.2", "as_of_date=2025-06-30", "x=yes"]
+    ) == {
+        "incremental_staging": False,
+        "max_rejected_share": 0.2,
+        "as_of_date": "2025-06-30",
+        "x": True,
+    }
+
+
+def _run_log(serving: Path) -> list[dict]:
+    path = serving.with_name(serving.name + ".runs.jsonl")
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_unwritable_export_folder_publishes_nothing(data_dir: Path, tmp_path: Path) -> None:
+    serving = tmp_path / "serving.duckdb"
+    assert refresh(serving, "--var", f"raw_path={data_dir}").returncode == 0
+    before = sha256(serving)
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    failed = refresh(
+        serving, "--var", f"raw_path={data_dir}", "--export-parquet", str(blocker / "export")
+    )
+    assert failed.returncode == 1
+    assert "serving data unchanged" in failed.stderr
+    assert "Traceback" not in failed.stderr
+    assert sha256(serving) == before  # the export failed before the rename
+    assert [entry["status"] for entry in _run_log(serving)] == ["success", "failed"]
+    runs = read_table(serving, "marts.pipeline_runs")
+    assert list(runs.status) == ["success"]  # the failed run is not recorded as published
+
+
+def _mount_tmpfs(folder: Path, options: str) -> bool:
+    folder.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)], capture_output=True
+    )
+    return done.returncode == 0
+
+
+def _unmount(folder: Path) -> None:
+    subprocess.run(["umount", "-l", str(folder)], capture_output=True, check=False)
+
+
+def test_read_only_serving_folder_fails_in_one_line(data_dir: Path, tmp_path: Path) -> None:
+    import os
+
+    first = tmp_path / "first" / "serving.duckdb"
+    assert refresh(first, "--var", f"raw_path={data_dir}").returncode == 0
+    folder = tmp_path / "readonly"
+    mounted = os.geteuid() == 0 and _mount_tmpfs(folder, "size=64m")
+    if os.geteuid() != 0:
+        folder.mkdir()
+    elif not mounted:
+        pytest.skip("cannot mount a tmpfs here (no permission in this sandbox)")
+    try:
+        serving = folder / "serving.duckdb"
+        serving.write_bytes(first.read_bytes())
+        before = sha256(serving)
+        if mounted:
+            subprocess.run(["mount", "-o", "remount,ro", str(folder)], check=True)
+        else:
+            folder.chmod(0o555)
+        failed = refresh(serving, "--var", f"raw_path={data_dir}")
+        assert failed.returncode == 1
+        assert "Traceback" not in failed.stderr
+        lines = [line for line in failed.stderr.splitlines() if line.strip()]
+        assert lines[-1].startswith("refresh FAILED (exit 1); serving data unchanged:"), lines
+        assert "Read-only file system" in failed.stderr or "Permission denied" in failed.stderr
+        assert sha256(serving) == before
+    finally:
+        if mounted:
+            _unmount(folder)
+        else:
+            folder.chmod(0o755)
+
+
+def test_full_disk_fails_cleanly_and_publishes_nothing(data_dir: Path, tmp_path: Path) -> None:
+    import os
+
+    if os.geteuid() != 0:
+        pytest.skip("a small tmpfs needs root")
+    first = tmp_path / "first" / "serving.duckdb"
+    assert refresh(first, "--var", f"raw_path={data_dir}").returncode == 0
+    folder = tmp_path / "small"
+    # room for the serving file and a little more, not for a second copy of it
+    size_kib = first.stat().st_size // 1024 + 512
+    if not _mount_tmpfs(folder, f"size={size_kib}k"):
+        pytest.skip("cannot mount a tmpfs here (no permission in this sandbox)")
+    try:
+        serving = folder / "serving.duckdb"
+        serving.write_bytes(first.read_bytes())
+        before = sha256(serving)
+        failed = refresh(serving, "--var", f"raw_path={data_dir}")
+        assert failed.returncode == 1
+        assert "Traceback" not in failed.stderr
+        assert "serving data unchanged" in failed.stderr
+        assert "No space left on device" in failed.stderr
+        assert sha256(serving) == before
+        assert not list(folder.glob(".serving.build-*")), "build files were left behind"
+    finally:
+        _unmount(folder)

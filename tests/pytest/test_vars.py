@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,9 @@ CASES = [
     ({"raw_path": "data'; select 1; --"}, "raw_path' must be a directory path without quotes"),
     ({"playbook_scheme": "stars"}, "playbook_scheme' must be one of"),
     ({"rfm_min_customers": "abc"}, "rfm_min_customers' must be an integer"),
+    ({"business_timezone": "Mars/Olympus"}, "business_timezone' must be an IANA time zone"),
+    ({"incremental_staging": "perhaps"}, "incremental_staging' must be true or false"),
+    ({"csv_delimiter": ";;"}, "csv_delimiter' must be one character"),
 ]
 
 
@@ -28,3 +32,14 @@ def test_malformed_var_is_refused(tmp_path: Path, dbt_vars: dict, message: str) 
     run = run_dbt(["compile"], tmp_path / "vars.duckdb", dbt_vars=dbt_vars, check=False)
     assert run.returncode != 0
     assert message in run.stdout, run.stdout[-2000:]
+
+
+@pytest.mark.parametrize("spelling", [False, "false", "False", "no", "off", "0"])
+def test_boolean_vars_accept_every_spelling(tmp_path: Path, spelling: object) -> None:
+    run = run_dbt(
+        ["ls", "--select", "base_shop__transactions", "--output", "json"],
+        tmp_path / "ls.duckdb",
+        dbt_vars={"incremental_staging": spelling},
+    )
+    node = json.loads(next(line for line in run.stdout.splitlines() if line.startswith("{")))
+    assert node["config"]["materialized"] == "table", spelling

@@ -2,7 +2,7 @@
     convert only the affected customers' rows, through the same macro, and full
     builds read it once per aggregate. Elsewhere a table: both aggregates and the
     tests read every row each run (and Spark's metastore caps view SQL). -#}
-{{ config(materialized='view' if target.type == 'duckdb' and var('incremental_staging', true)
+{{ config(materialized='view' if target.type == 'duckdb' and var_bool('incremental_staging', true)
     else 'table') }}
 
 {{ transactions_as_of(ref('stg_shop__transactions')) }}

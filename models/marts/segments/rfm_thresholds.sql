@@ -12,8 +12,8 @@ bins as (
             '{{ dimension }}' as dimension,
             '{{ measure }}' as measure,
             {{ dimension }}_score as score,
-            cast(min({{ dimension }}_value) as {{ type_money() }}) as min_value,
-            cast(max({{ dimension }}_value) as {{ type_money() }}) as max_value,
+            cast(min({{ dimension }}_value) as {{ type_money_sum() }}) as min_value,
+            cast(max({{ dimension }}_value) as {{ type_money_sum() }}) as max_value,
             count(*) as customers
         from rfm_scored
         group by {{ dimension }}_score

@@ -18,8 +18,9 @@ parsed as (
         ---------- strings
         lower(email) as email,
         phone,
-        upper(country) as country,
-        lower(acquisition_channel) as acquisition_channel,
+        {{ pii_nulled('upper(country)', 'country') }} as country,
+        {{ pii_nulled('lower(acquisition_channel)', 'acquisition_channel') }}
+            as acquisition_channel,
 
         ---------- timestamps
         {{ parse_timestamp_utc('registered_at') }} as registered_at,
@@ -33,6 +34,7 @@ checked as (
     select
         parsed.*,
         case
+            {{ repeated_header_check('customers') }}
             when customer_id is null then 'customer_id:missing_key'
             when raw__registered_at is null then 'registered_at:missing_value'
             when registered_at is null
@@ -54,6 +56,7 @@ final as (
         country,
         acquisition_channel,
         registered_at,
+        {{ pii_found(['raw__country', 'raw__acquisition_channel']) }} as _pii_nulled,
         case
             when coalesce(rejection, duplicate_rejection) is not null
                 then {{ raw_values_text(

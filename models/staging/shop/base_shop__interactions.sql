@@ -35,7 +35,7 @@ with
 
             ---------- strings
             lower(interaction_type) as interaction_type,
-            lower(channel) as channel,
+            {{ pii_nulled('lower(channel)', 'channel') }} as channel,
 
             ---------- numerics
             {{ parse_decimal('score', 'decimal(38, 18)') }} as score,
@@ -52,6 +52,7 @@ with
         select
             parsed_{{ part }}.*,
             case
+                {{ repeated_header_check('interactions') }}
                 when interaction_id is null then 'interaction_id:missing_key'
                 when customer_id is null then 'customer_id:missing_key'
                 when raw__occurred_at is null then 'occurred_at:missing_value'
@@ -86,6 +87,7 @@ final as (
         channel,
         score,
         occurred_at,
+        {{ pii_found(['raw__channel']) }} as _pii_nulled,
         case
             when coalesce(rejection, duplicate_rejection) is not null
                 then {{ raw_values_text('interactions', prefix='raw__') }}

@@ -19,7 +19,11 @@ fx_rates as (
 ),
 
 known_currencies as (
-    select distinct upper(currency) as currency from fx_rates
+    select
+        upper(currency) as known_currency,
+        max(rate_to_reporting) as max_rate_to_reporting
+    from fx_rates
+    group by upper(currency)
 ),
 
 {{ repeated_ids_cte(raw_batch.relation, 'transaction_id') }},
@@ -39,8 +43,9 @@ known_currencies as (
             ---------- strings
             lower(transaction_type) as transaction_type,
             coalesce(upper(currency), '{{ reporting_currency }}') as currency,
-            lower(product_category) as product_category,
-            lower(channel) as channel,
+            {{ pii_nulled('lower(product_category)', 'product_category') }}
+                as product_category,
+            {{ pii_nulled('lower(channel)', 'channel') }} as channel,
 
             ---------- numerics
             {{ parse_amount('amount') }} as amount,
@@ -53,10 +58,21 @@ known_currencies as (
         from raw_{{ part }}
     ),
 
-    checked_{{ part }} as (
+    rated_{{ part }} as (
         select
             parsed_{{ part }}.*,
+            known_currencies.known_currency,
+            known_currencies.max_rate_to_reporting
+        from parsed_{{ part }}
+        left join known_currencies
+            on parsed_{{ part }}.currency = known_currencies.known_currency
+    ),
+
+    checked_{{ part }} as (
+        select
+            rated_{{ part }}.*,
             case
+                {{ repeated_header_check('transactions') }}
                 when transaction_id is null then 'transaction_id:missing_key'
                 when customer_id is null then 'customer_id:missing_key'
                 when raw__transaction_at is null then 'transaction_at:missing_value'
@@ -66,18 +82,21 @@ known_currencies as (
                 when transaction_type not in ('purchase', 'refund')
                     then 'transaction_type:unknown_type'
                 when raw__amount is null then 'amount:missing_value'
-                when amount is null then 'amount:unparseable_amount'
-                when amount <= 0 then 'amount:non_positive_amount'
+                when not {{ matches_pattern('raw__amount', contract_pattern('decimal')) }}
+                    then 'amount:unparseable_amount'
+                when amount is null
+                    or {{ money_out_of_range('amount', 'max_rate_to_reporting') }}
+                    then 'amount:out_of_range'
+                when amount < 0 or (amount = 0 and transaction_type = 'refund')
+                    then 'amount:non_positive_amount'
                 when {{ is_future_dated('transaction_at') }}
                     then 'transaction_at:future_dated'
                 when currency <> '{{ reporting_currency }}'
-                    and currency not in (
-                        select known_currencies.currency from known_currencies
-                    )
+                    and known_currency is null
                     then 'currency:no_fx_rate'
                 {{ loaded_at_check() }}
             end as rejection
-        from parsed_{{ part }}
+        from rated_{{ part }}
     ),
 
 {% endfor %}
@@ -98,6 +117,7 @@ final as (
         channel,
         amount,
         transaction_at,
+        {{ pii_found(['raw__product_category', 'raw__channel']) }} as _pii_nulled,
         case
             when coalesce(rejection, duplicate_rejection) is not null
                 then {{ raw_values_text('transactions', prefix='raw__') }}
