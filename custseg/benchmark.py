@@ -412,7 +412,7 @@ def _pandas_clean(data_dir: Path, seeds_dir: Path, run_date: str, as_of_date: st
         & tx["customer_id"].notna()
         & at.notna()
         & kind.isin(["purchase", "refund"])
-        & (amount_e4 > 0)
+        & ((amount_e4 > 0) | ((amount_e4 == 0) & (kind == "purchase")))  # free orders count
         & (at.dt.normalize() <= run_day)
         & ((currency == REPORTING_CURRENCY) | currency.isin(fx["currency"]))
     )
@@ -602,7 +602,8 @@ def _polars_main(argv: Sequence[str]) -> int:
             pl.col("customer_id").is_not_null(),
             pl.col("transaction_at_utc").is_not_null(),
             pl.col("kind").is_in(["purchase", "refund"]),
-            pl.col("amount_e4") > 0,
+            (pl.col("amount_e4") > 0)
+            | ((pl.col("amount_e4") == 0) & (pl.col("kind") == "purchase")),
             pl.col("transaction_at_utc").dt.date() <= run_day,
             pl.col("code").is_in(currencies),
         )

@@ -131,20 +131,33 @@
     {%- endif -%}
     {#- referenced at parse time too, so the file listing runs first -#}
     {%- set listed_files = ref('base_shop__raw_files') -%}
-    {%- if not execute or target.type != 'duckdb' or load_relation(listed_files) is none -%}
-        {#- parse time, another engine, or a compile with nothing built (sqlfluff) -#}
+    {%- if not execute or target.type != 'duckdb' -%}
         {{ return(manifest) }}
     {%- endif -%}
-    {%- set listing_query -%}
-        select
-            file_path,
-            file_size,
-            file_modified_at,
-            file_fingerprint
-        from {{ listed_files }}
-        where source_table = '{{ table_name }}'
-        order by file_path
-    {%- endset -%}
+    {%- if load_relation(listed_files) is none -%}
+        {#- a compile before any build (dbt compile, sqlfluff, the benchmark's
+            floor): the files as they are, without fingerprints -#}
+        {%- set listing_query -%}
+            select
+                filename,
+                size,
+                timezone('UTC', last_modified),
+                cast(null as varchar)
+            from read_blob({{ sql_path(raw_file_glob(table_name)) }})
+            order by filename
+        {%- endset -%}
+    {%- else -%}
+        {%- set listing_query -%}
+            select
+                file_path,
+                file_size,
+                file_modified_at,
+                file_fingerprint
+            from {{ listed_files }}
+            where source_table = '{{ table_name }}'
+            order by file_path
+        {%- endset -%}
+    {%- endif -%}
     {%- set listing = run_query(listing_query).rows -%}
     {%- if listing | length == 0 -%}
         {{ exceptions.raise_compiler_error(
@@ -199,8 +212,9 @@
 {#
     DuckDB: {path: [column names, lower-cased and trimmed, in file order]} of
     the given raw files; a file without a first line is left out. CSV headers
-    are parsed with the project's dialect (quoted names work), Parquet names
-    come from the schema.
+    are parsed with the project's dialect (quoted names work) by a
+    single-threaded reader, whose first row is the first line (a parallel scan
+    may return another line first); Parquet names come from the schema.
 #}
 {% macro raw_file_headers(paths) %}
     {%- set headers = {} -%}
@@ -230,7 +244,8 @@
                     header = false, {{ csv_dialect_options() }},
                     columns = { {{- slots | join(', ') -}} },
                     null_padding = true, strict_mode = false,
-                    nullstr = '<custseg: no null in a header>'
+                    nullstr = '<custseg: no null in a header>',
+                    parallel = false
                 )
                 limit 1
             )
@@ -255,100 +270,80 @@
 
 {#
     DuckDB: a table expression reading the given manifest files of a raw table
-    (all of them when `files` is none) with the file's name as `filename` and,
-    for Parquet, its `file_row_number`. Columns are picked by name, so files
-    may order them differently or carry extra ones; a file without loaded_at
-    gives null there (every file has the contract columns: raw_manifest
-    checked). CSV: one reader per file with the columns its header names;
-    lines that do not parse (wrong number of fields, an unterminated quote,
-    invalid UTF-8) are skipped by the reader and recorded in
-    csv_rejects_table, and the base model's post-hook quarantines them as
-    malformed_line (insert_malformed_lines).
+    (all of them when `files` is none), one reader per file, with the file's
+    name as `filename`, `file_row_number` (Parquet; null for CSV) and the
+    file's manifest values as literals (file_modified_at, file_size,
+    file_fingerprint: no join, so the planner keeps its row estimates).
+    Columns are picked by name, so files may order them differently or carry
+    extra ones; a file without loaded_at gives null there (every file has the
+    contract columns: raw_manifest checked). A CSV file is read with exactly
+    the columns its header names; lines that do not parse (wrong number of
+    fields, an unterminated quote, invalid UTF-8) are skipped by the reader and
+    recorded in csv_rejects_table, and the base model's post-hook quarantines
+    them as malformed_line (insert_malformed_lines).
 #}
 {% macro raw_file_reader(table_name, manifest, files=none) %}
     {%- set has_loaded_at = raw_has_loaded_at(table_name, manifest) -%}
     {%- set wanted = raw_contract_columns(table_name) + (['loaded_at'] if has_loaded_at else []) -%}
-    {%- set selected = [] -%}
+    {%- set parts = [] -%}
     {%- for file in manifest.files if files is none or file.path in files -%}
-        {%- do selected.append(file) -%}
+        {%- set picked = [] -%}
+        {%- for column in wanted -%}
+            {%- if column in file.columns -%}
+                {%- do picked.append('cast("' ~ column ~ '" as varchar) as ' ~ column) -%}
+            {%- else -%}
+                {%- do picked.append('cast(null as varchar) as ' ~ column) -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- set fingerprint = sql_path(file.fingerprint) if file.fingerprint is not none
+            else 'cast(null as varchar)' -%}
+        {%- do picked.extend([
+            'filename',
+            'cast(null as bigint) as file_row_number' if var('raw_format') == 'csv'
+                else 'file_row_number',
+            "cast('" ~ file.modified_at ~ "' as timestamp) as file_modified_at",
+            'cast(' ~ file.size ~ ' as bigint) as file_size',
+            fingerprint ~ ' as file_fingerprint',
+        ]) -%}
+        {%- if var('raw_format') == 'csv' -%}
+            {%- set declared = [] -%}
+            {%- for column in file.columns -%}
+                {%- do declared.append("'" ~ (column | replace("'", "''")) ~ "': 'VARCHAR'") -%}
+            {%- endfor -%}
+            {%- set part -%}
+                select {{ picked | join(', ') }}
+                from read_csv(
+                    {{ sql_path(file.path) }},
+                    header = true, {{ csv_dialect_options() }},
+                    columns = { {{- declared | join(', ') -}} },
+                    strict_mode = true, null_padding = false,
+                    ignore_errors = true, store_rejects = true,
+                    rejects_table = '{{ csv_rejects_table(table_name) }}',
+                    rejects_scan = '{{ csv_rejects_table(table_name) }}_scans',
+                    filename = true
+                )
+            {%- endset -%}
+        {%- else -%}
+            {%- set part -%}
+                select {{ picked | join(', ') }}
+                from read_parquet({{ sql_path(file.path) }}, filename = true,
+                    file_row_number = true)
+            {%- endset -%}
+        {%- endif -%}
+        {%- do parts.append(part) -%}
     {%- endfor -%}
-    {%- if selected | length == 0 -%}
+    {%- if parts | length == 0 -%}
         {#- nothing to read (parse time, or no file selected): an empty reader of the same columns -#}
         {%- set typed = [] -%}
         {%- for column in wanted -%}
             {%- do typed.append('cast(null as varchar) as ' ~ column) -%}
         {%- endfor -%}
         {{ return('(select ' ~ typed | join(', ') ~ ', cast(null as varchar) as filename, '
-            ~ 'cast(null as bigint) as file_row_number where false)') }}
-    {%- endif -%}
-    {%- if var('raw_format') == 'parquet' -%}
-        {%- set picked = [] -%}
-        {%- set quoted = [] -%}
-        {%- for column in wanted -%}
-            {%- set holders = [] -%}
-            {%- for file in selected if column in file.columns -%}
-                {%- do holders.append(file.path) -%}
-            {%- endfor -%}
-            {%- do picked.append(column if holders | length > 0
-                else 'cast(null as varchar) as ' ~ column) -%}
-        {%- endfor -%}
-        {%- for file in selected -%}{%- do quoted.append(sql_path(file.path)) -%}{%- endfor -%}
-        {{ return('(select ' ~ picked | join(', ') ~ ', filename, file_row_number from read_parquet(['
-            ~ quoted | join(', ') ~ '], union_by_name = true, filename = true, '
-            ~ 'file_row_number = true))') }}
-    {%- endif -%}
-    {%- set parts = [] -%}
-    {%- for file in selected -%}
-        {%- set picked = [] -%}
-        {%- for column in wanted -%}
-            {%- if column in file.columns -%}
-                {%- do picked.append('"' ~ column ~ '"') -%}
-            {%- else -%}
-                {%- do picked.append('cast(null as varchar) as ' ~ column) -%}
-            {%- endif -%}
-        {%- endfor -%}
-        {%- set declared = [] -%}
-        {%- for column in file.columns -%}
-            {%- do declared.append("'" ~ (column | replace("'", "''")) ~ "': 'VARCHAR'") -%}
-        {%- endfor -%}
-        {%- set part -%}
-            select {{ picked | join(', ') }}, filename
-            from read_csv(
-                {{ sql_path(file.path) }},
-                header = true, {{ csv_dialect_options() }},
-                columns = { {{- declared | join(', ') -}} },
-                strict_mode = true, null_padding = false,
-                ignore_errors = true, store_rejects = true,
-                rejects_table = '{{ csv_rejects_table(table_name) }}',
-                rejects_scan = '{{ csv_rejects_table(table_name) }}_scans',
-                filename = true
-            )
-        {%- endset -%}
-        {%- do parts.append(part) -%}
-    {%- endfor -%}
-    {{ return('(' ~ parts | join('\nunion all\n') ~ ')') }}
-{% endmacro %}
-
-{#
-    DuckDB: the manifest's file metadata as a relation (file_name, file_size,
-    file_modified_at, file_fingerprint), literal values decided when the model
-    compiled, so the rows carry exactly what the run's file decisions saw.
-#}
-{% macro raw_file_metadata(manifest) %}
-    {%- set rows = [] -%}
-    {%- for file in manifest.files -%}
-        {%- do rows.append('(' ~ sql_path(file.path) ~ ', cast(' ~ file.size ~ ' as bigint), '
-            ~ "cast('" ~ file.modified_at ~ "' as timestamp), "
-            ~ (sql_path(file.fingerprint) if file.fingerprint is not none else 'cast(null as varchar)')
-            ~ ')') -%}
-    {%- endfor -%}
-    {%- if rows | length == 0 -%}
-        {{ return('(select cast(null as varchar) as file_name, cast(null as bigint) as file_size, '
-            ~ 'cast(null as timestamp) as file_modified_at, '
+            ~ 'cast(null as bigint) as file_row_number, '
+            ~ 'cast(null as timestamp) as file_modified_at, cast(null as bigint) as file_size, '
             ~ 'cast(null as varchar) as file_fingerprint where false)') }}
     {%- endif -%}
-    {{ return('(select * from (values ' ~ rows | join(', ')
-        ~ ') as listed (file_name, file_size, file_modified_at, file_fingerprint))') }}
+    {{ return('(' ~ parts | join('\nunion all\n') ~ ')') }}
 {% endmacro %}
 
 {% macro duckdb__read_raw(table_name, source_relation, manifest=none, files=none, where=none) %}
@@ -360,21 +355,19 @@
     (
         select
             {%- for column in columns %}
-            {{ trim_text('cast(raw_files.' ~ column ~ ' as varchar)') }} as {{ column }},
+            {{ trim_text('raw_files.' ~ column) }} as {{ column }},
             {%- endfor %}
             raw_files.filename as _source_file,
             {{ row_expr }} as _source_row,
             {%- if raw_has_loaded_at(table_name, manifest) %}
-            {{ trim_text('cast(raw_files.loaded_at as varchar)') }} as _loaded_at_text,
+            {{ trim_text('raw_files.loaded_at') }} as _loaded_at_text,
             {%- else %}
             cast(null as varchar) as _loaded_at_text,
             {%- endif %}
-            file_metadata.file_modified_at as _file_modified_at,
-            file_metadata.file_size as _file_size,
-            file_metadata.file_fingerprint as _file_fingerprint
+            raw_files.file_modified_at as _file_modified_at,
+            raw_files.file_size as _file_size,
+            raw_files.file_fingerprint as _file_fingerprint
         from {{ reader }} as raw_files
-        left join {{ raw_file_metadata(manifest) }} as file_metadata
-            on raw_files.filename = file_metadata.file_name
         {%- if where is not none %}
         where {{ where }}
         {%- endif %}

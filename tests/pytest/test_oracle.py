@@ -28,7 +28,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 import pytest
-from conftest import PROJECT_ROOT, generate, read_table, run_dbt
+from conftest import PROJECT_ROOT, assert_every_line_accounted, generate, read_table, run_dbt
 
 from custseg import oracle
 from custseg.contract import COLUMNS
@@ -106,6 +106,7 @@ def build_and_compute(
         for name in ("customer_features", "customer_segments", "segment_summary")
     }
     marts["quarantined_rows"] = read_table(db_path, "marts.quarantined_rows")
+    assert_every_line_accounted(db_path, data_dir, fmt=fmt)
     expected = oracle.compute_all(
         data_dir,
         SEEDS_DIR,
