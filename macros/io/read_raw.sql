@@ -456,7 +456,9 @@
     The raw files of one table as rows (source_table, file_path, file_size,
     file_modified_at, file_fingerprint) for base_shop__raw_files. DuckDB: every
     file matching the table's glob; the fingerprint hashes the bytes of files up
-    to raw_fingerprint_max_bytes. Elsewhere: the source relation.
+    to raw_fingerprint_max_bytes. Spark with var raw_path: the file registered as
+    the table's session view, by the name its rows carry. Elsewhere: the source
+    relation.
 #}
 {% macro raw_files_listed(table_name) %}
     {{ return(adapter.dispatch('raw_files_listed', 'customer_segmentation')(table_name)) }}
@@ -472,7 +474,17 @@
 {% endmacro %}
 
 {% macro spark__raw_files_listed(table_name) %}
-    {{ return(default__raw_files_listed(table_name)) }}
+    {#- the file registered by register_raw_files, named as read_raw names its rows -#}
+    {%- if spark_raw_view(table_name) is none -%}
+        {{ return(default__raw_files_listed(table_name)) }}
+    {%- endif %}
+    select distinct
+        cast('{{ table_name }}' as string) as source_table,
+        input_file_name() as file_path,
+        cast(null as bigint) as file_size,
+        cast(null as timestamp) as file_modified_at,
+        cast(null as string) as file_fingerprint
+    from {{ spark_raw_view(table_name) }}
 {% endmacro %}
 
 {% macro duckdb__raw_files_listed(table_name) %}
