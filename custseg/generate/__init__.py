@@ -1,0 +1,247 @@
+"""Deterministic, seeded generator of demo raw data for the customer-segmentation project.
+
+Writes the three tables of the raw-data contract, ``customers``, ``transactions``
+and ``interactions``, as CSV or Parquet (every column text) into one directory.
+
+The data imitates a real shop so that every segment of the project is populated:
+customer archetypes (loyal high spenders, steady repeaters, occasional and one-time
+buyers, dormant and churned customers, reactivated customers, new customers and
+prospects who never buy), heavy-tailed order counts, seasonal peaks (November and
+December, a mid-year sale), several orders on one day, full and partial refunds,
+orders in EUR, timestamps with offsets, visits before purchases, e-mail opens and
+clicks, support tickets and complaints before churn, referrals and reviews. A small,
+configurable share of deliberately bad rows (one of each problem the project
+quarantines, at least) is added on top of the good rows.
+
+Customers are generated in chunks. Each chunk draws its good rows from its own random
+stream derived from ``(seed, chunk index)`` and its bad rows from a second, separate
+stream, and is appended to the output files before the next chunk starts. So memory
+stays bounded, the output is byte-identical for the same arguments, and the good rows
+are the same whatever ``--bad-row-share`` is.
+
+Usage::
+
+    python -m custseg.generate --out data/demo
+    python -m custseg.generate --transactions 1000000 --format parquet --quiet
+
+Modules, one job each: ``constants`` (contract schemas, vocabularies, sizes, stream ids),
+``archetypes`` (customer kinds and their feasibility), ``sampling`` (calendar, random draws,
+random streams), ``formatting`` (arrays to text columns), ``customers``, ``transactions``,
+``interactions`` (each table's rows), ``dirty`` (the deliberately bad rows), ``writers``
+(CSV and Parquet sinks), ``settings`` (validation and intensity calibration), ``run`` (the
+chunk loop and ``generate``) and ``cli`` (options, logging setup, ``main``). The public
+names of the former single module are re-exported here.
+"""
+
+from custseg.generate.archetypes import (
+    ARCHETYPE_SHARES,
+    ARCHETYPES,
+    CHURNED,
+    DORMANT,
+    LAPSED,
+    LOYAL,
+    MIN_DAYS_AFTER_REGISTRATION,
+    NEW,
+    NEW_CUSTOMER_DAYS,
+    OCCASIONAL,
+    ONE_TIME,
+    PROSPECT,
+    REACTIVATED,
+    REVIEW_SCORE_CUM,
+    STEADY,
+    Archetype,
+)
+from custseg.generate.cli import build_parser, main
+from custseg.generate.constants import (
+    ACQUISITION_CHANNELS,
+    ACQUISITION_WEIGHTS,
+    APP,
+    BAD_ID_WIDTH,
+    BAD_STREAM,
+    CATEGORIES,
+    CATEGORY_PRICE_FACTOR,
+    CATEGORY_WEIGHTS,
+    COMPLAINT,
+    COUNTRIES,
+    COUNTRY_CALLING_CODES,
+    COUNTRY_WEIGHTS,
+    CURRENCIES,
+    DAYS_PER_MONTH,
+    DAYS_PER_YEAR,
+    DEFAULT_TRANSACTIONS_PER_BUYER,
+    EMAIL,
+    EMAIL_CLICK,
+    EMAIL_DOMAINS,
+    EMAIL_OPEN,
+    ENGAGEMENT_LIMITS,
+    EUR_PER_USD,
+    EURO_COUNTRIES,
+    FIRST_NAMES,
+    GOOD_STREAM,
+    HOUR_WEIGHTS,
+    ID_COLUMN,
+    INTENSITY_LIMITS,
+    INTERACTION_CHANNELS,
+    INTERACTION_ID_WIDTH,
+    INTERACTION_TYPES,
+    LAST_NAMES,
+    PHONE,
+    PILOT_CUSTOMERS,
+    PILOT_STREAM,
+    REFERRAL,
+    REVIEW,
+    SALES_CHANNEL_WEIGHTS,
+    SALES_CHANNELS,
+    SCHEMAS,
+    SECONDS_PER_DAY,
+    SHARE_WITH_OFFSET,
+    SHARE_WITH_Z,
+    STORE,
+    SUPPORT_TICKET,
+    TIME_COLUMN,
+    TRANSACTION_ID_WIDTH,
+    TRANSACTION_TYPES,
+    TRANSACTIONS_PER_CUSTOMER_WHEN_TARGETED,
+    TYPE_COLUMN,
+    UTC_OFFSETS_MINUTES,
+    VISIT,
+    WEB,
+    BoolArray,
+    FloatArray,
+    IntArray,
+)
+from custseg.generate.customers import (
+    CustomerPlan,
+    CustomerTraits,
+    customers_table,
+    draw_traits,
+    plan_customers,
+)
+from custseg.generate.dirty import (
+    BAD_AMOUNTS,
+    BAD_ID_PREFIX,
+    BAD_KINDS,
+    BAD_SCORES,
+    BAD_TIMESTAMPS,
+    KEEPS_ID,
+    NON_POSITIVE_AMOUNTS,
+    OUT_OF_RANGE_SCORES,
+    bad_rows,
+    with_bad_rows,
+)
+from custseg.generate.interactions import EventBuffer, build_interactions, interactions_table
+from custseg.generate.run import GenerationStats, generate
+from custseg.generate.sampling import Calendar, build_calendar
+from custseg.generate.settings import Settings, calibrate_intensity, make_settings
+from custseg.generate.transactions import Transactions, build_transactions, transactions_table
+from custseg.generate.writers import FORMATS, PARQUET_ROW_GROUP_ROWS, CsvSink, ParquetSink, Sink
+
+__all__ = [
+    "ACQUISITION_CHANNELS",
+    "ACQUISITION_WEIGHTS",
+    "APP",
+    "ARCHETYPES",
+    "ARCHETYPE_SHARES",
+    "BAD_AMOUNTS",
+    "BAD_ID_PREFIX",
+    "BAD_ID_WIDTH",
+    "BAD_KINDS",
+    "BAD_SCORES",
+    "BAD_STREAM",
+    "BAD_TIMESTAMPS",
+    "CATEGORIES",
+    "CATEGORY_PRICE_FACTOR",
+    "CATEGORY_WEIGHTS",
+    "CHURNED",
+    "COMPLAINT",
+    "COUNTRIES",
+    "COUNTRY_CALLING_CODES",
+    "COUNTRY_WEIGHTS",
+    "CURRENCIES",
+    "DAYS_PER_MONTH",
+    "DAYS_PER_YEAR",
+    "DEFAULT_TRANSACTIONS_PER_BUYER",
+    "DORMANT",
+    "EMAIL",
+    "EMAIL_CLICK",
+    "EMAIL_DOMAINS",
+    "EMAIL_OPEN",
+    "ENGAGEMENT_LIMITS",
+    "EURO_COUNTRIES",
+    "EUR_PER_USD",
+    "FIRST_NAMES",
+    "FORMATS",
+    "GOOD_STREAM",
+    "HOUR_WEIGHTS",
+    "ID_COLUMN",
+    "INTENSITY_LIMITS",
+    "INTERACTION_CHANNELS",
+    "INTERACTION_ID_WIDTH",
+    "INTERACTION_TYPES",
+    "KEEPS_ID",
+    "LAPSED",
+    "LAST_NAMES",
+    "LOYAL",
+    "MIN_DAYS_AFTER_REGISTRATION",
+    "NEW",
+    "NEW_CUSTOMER_DAYS",
+    "NON_POSITIVE_AMOUNTS",
+    "OCCASIONAL",
+    "ONE_TIME",
+    "OUT_OF_RANGE_SCORES",
+    "PARQUET_ROW_GROUP_ROWS",
+    "PHONE",
+    "PILOT_CUSTOMERS",
+    "PILOT_STREAM",
+    "PROSPECT",
+    "REACTIVATED",
+    "REFERRAL",
+    "REVIEW",
+    "REVIEW_SCORE_CUM",
+    "SALES_CHANNELS",
+    "SALES_CHANNEL_WEIGHTS",
+    "SCHEMAS",
+    "SECONDS_PER_DAY",
+    "SHARE_WITH_OFFSET",
+    "SHARE_WITH_Z",
+    "STEADY",
+    "STORE",
+    "SUPPORT_TICKET",
+    "TIME_COLUMN",
+    "TRANSACTIONS_PER_CUSTOMER_WHEN_TARGETED",
+    "TRANSACTION_ID_WIDTH",
+    "TRANSACTION_TYPES",
+    "TYPE_COLUMN",
+    "UTC_OFFSETS_MINUTES",
+    "VISIT",
+    "WEB",
+    "Archetype",
+    "BoolArray",
+    "Calendar",
+    "CsvSink",
+    "CustomerPlan",
+    "CustomerTraits",
+    "EventBuffer",
+    "FloatArray",
+    "GenerationStats",
+    "IntArray",
+    "ParquetSink",
+    "Settings",
+    "Sink",
+    "Transactions",
+    "bad_rows",
+    "build_calendar",
+    "build_interactions",
+    "build_parser",
+    "build_transactions",
+    "calibrate_intensity",
+    "customers_table",
+    "draw_traits",
+    "generate",
+    "interactions_table",
+    "main",
+    "make_settings",
+    "plan_customers",
+    "transactions_table",
+    "with_bad_rows",
+]
