@@ -1,6 +1,6 @@
 """The dbt marts against an independent pandas re-implementation of docs/RULES.md.
 
-custseg/oracle.py recomputes customer_features, customer_segments, segment_summary and the
+custseg/oracle/ recomputes customer_features, customer_segments, segment_summary and the
 quarantine from the raw files and the seeds, following RULES.md only. Each generated data set
 is built once (session fixture) and every column is compared:
 
@@ -16,25 +16,89 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import inspect
 import math
 import os
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pandas as pd
 import pytest
+import yaml
 from conftest import PROJECT_ROOT, assert_every_line_accounted, generate, read_table, run_dbt
 
 from custseg import oracle
 from custseg.contract import COLUMNS
+from custseg.oracle import defaults as oracle_defaults
 
 SEEDS_DIR = PROJECT_ROOT / "seeds"
 MAX_EXAMPLES = 5
+
+
+# ---------------------------------------------------------------------------
+# The oracle's defaults are dbt_project.yml's vars
+# ---------------------------------------------------------------------------
+
+
+def _same_setting(oracle_value: Any, project_value: Any) -> bool:
+    """Equal settings; numbers written with a decimal point compare as exact decimals."""
+    if isinstance(project_value, float):
+        return Fraction(str(oracle_value)) == Fraction(str(project_value))
+    return oracle_value == project_value and type(oracle_value) is type(project_value)
+
+
+def test_oracle_defaults_are_dbt_project_vars() -> None:
+    """Read defaults equal the project's vars; defaults the oracle fixes still match them."""
+    project_file = PROJECT_ROOT / "dbt_project.yml"
+    assert project_file == oracle_defaults.PROJECT_FILE
+    project_vars = yaml.safe_load(project_file.read_text(encoding="utf-8"))["vars"]
+    differing = {
+        name: (value, project_vars.get(name))
+        for name, value in {**oracle.DEFAULT_VARS, **oracle.FIXED_VARS}.items()
+        if name not in project_vars or not _same_setting(value, project_vars[name])
+    }
+    assert not differing, f"oracle default vs dbt_project.yml: {differing}"
+    assert list(oracle.DEFAULT_VARS) == list(oracle.ORACLE_VARS)
+    defaults = inspect.signature(oracle.compute_all).parameters
+    assert defaults["as_of_date"].default == oracle.FIXED_VARS["as_of_date"]
+    assert defaults["fmt"].default == oracle.FIXED_VARS["raw_format"]
+
+
+def test_oracle_vars_override_defaults() -> None:
+    resolved = oracle.resolve_vars({"dormant_after_days": 30, "abc_a_share": "0.7"})
+    assert resolved["dormant_after_days"] == 30
+    assert resolved["abc_a_share"] == "0.7"
+    unchanged = set(oracle.DEFAULT_VARS) - {"dormant_after_days", "abc_a_share"}
+    assert {name: resolved[name] for name in unchanged} == {
+        name: oracle.DEFAULT_VARS[name] for name in unchanged
+    }
+    assert oracle.resolve_vars(None) == oracle.DEFAULT_VARS
+
+
+def test_oracle_defaults_reader(tmp_path: Path) -> None:
+    """A changed threshold is read; decimals stay exact text; Jinja values are not read."""
+    project = yaml.safe_load((PROJECT_ROOT / "dbt_project.yml").read_text(encoding="utf-8"))
+    project["vars"]["dormant_after_days"] = 45
+    project["vars"]["raw_path"] = "{{ env_var('RAW_PATH', 'data/demo') }}"
+    project_file = tmp_path / "dbt_project.yml"
+    project_file.write_text(
+        yaml.safe_dump(project).replace("abc_b_share: 0.95", "abc_b_share: 0.950"),
+        encoding="utf-8",
+    )
+    assert "raw_path" not in oracle_defaults.read_project_vars(project_file)
+    read = oracle_defaults.load_default_vars(project_file)
+    assert read["dormant_after_days"] == 45
+    assert read["abc_b_share"] == "0.950"
+    project["vars"]["churned_after_days"] = "{{ var('dormant_after_days') * 4 }}"
+    project_file.write_text(yaml.safe_dump(project), encoding="utf-8")
+    with pytest.raises(ValueError, match="churned_after_days"):
+        oracle_defaults.load_default_vars(project_file)
 
 
 # ---------------------------------------------------------------------------

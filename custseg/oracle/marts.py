@@ -1,0 +1,53 @@
+"""All oracle marts for one raw data set: reading, validation, features, segments, summary."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from custseg.oracle.defaults import resolve_vars
+from custseg.oracle.features import customer_features
+from custseg.oracle.reading import load_fx_rates, load_raw
+from custseg.oracle.segments import customer_segments
+from custseg.oracle.summary import segment_summary
+from custseg.oracle.validation import validate
+
+
+def compute_all(
+    raw_dir: Path,
+    seeds_dir: Path,
+    *,
+    as_of_date: dt.date | None = None,
+    run_date: dt.date | None = None,
+    fmt: str = "csv",
+    vars: Mapping[str, Any] | None = None,
+) -> dict[str, pd.DataFrame]:
+    """All oracle marts for one raw data set (default vars unless ``vars`` overrides them)."""
+    v = resolve_vars(vars)
+    if v["business_timezone"] != "UTC":
+        raise NotImplementedError("the oracle implements business_timezone UTC only")
+    run_date = run_date or dt.datetime.now(dt.UTC).date()
+    fx = load_fx_rates(seeds_dir)
+    raw = load_raw(raw_dir, fmt)
+    clean, quarantined = validate(
+        raw, fx, reporting_currency=v["reporting_currency"], run_date=run_date
+    )
+    features = customer_features(
+        clean,
+        fx,
+        as_of_date=as_of_date,
+        reporting_currency=v["reporting_currency"],
+        business_timezone=v["business_timezone"],
+    )
+    segments = customer_segments(features, seeds_dir, vars=v)
+    summary = segment_summary(segments, seeds_dir)
+    return {
+        "customer_features": features,
+        "customer_segments": segments,
+        "segment_summary": summary,
+        "quarantined_rows": quarantined,
+    }
