@@ -370,6 +370,7 @@ def compare_all(reference: dict[str, Table], other: dict[str, Table]) -> dict[st
 # --------------------------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
+        prog="custseg compare-engines",
         description=__doc__.split("\n\n")[0],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )

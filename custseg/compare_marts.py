@@ -18,14 +18,10 @@ from pathlib import Path
 
 import duckdb
 
-from custseg.refresh import PUBLIC_MARTS
+from custseg.marts import PUBLIC_MARTS, RUN_TIME_COLUMNS
 
 # the marts BI users read, the ones custseg.refresh publishes
 MARTS = PUBLIC_MARTS
-# when a run validated or computed a row: differs between any two runs by design
-RUN_TIME_COLUMNS = frozenset(
-    {"_validated_at", "_validated_through", "first_read_at", "last_read_at", "file_status"}
-)
 
 
 def _columns(con: duckdb.DuckDBPyConnection, catalog: str, table: str) -> list[tuple[str, str]]:
@@ -83,7 +79,7 @@ def compare_marts(
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m custseg.compare_marts",
+        prog="custseg compare-marts",
         description="Compare the marts of two DuckDB builds row for row (EXCEPT ALL both ways).",
     )
     parser.add_argument("left", type=Path)

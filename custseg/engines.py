@@ -169,7 +169,7 @@ def load_postgres_raw(connection, raw_path: Path, schema: str = "raw") -> dict[s
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="custseg engines", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     start = sub.add_parser("start-postgres", help="start a throw-away server, print its env")
     start.add_argument("--dir", type=Path, required=True)

@@ -35,21 +35,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from custseg.marts import PUBLIC_MARTS
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 EXIT_LOCKED = 75  # EX_TEMPFAIL: another refresh holds the lock
 EXIT_FAILED = 1
 EXIT_USAGE = 2
-PUBLIC_MARTS = (
-    "customer_features",
-    "customer_segments",
-    "segment_summary",
-    "rfm_thresholds",
-    "quarantined_rows",
-    "customer_segment_history",
-    "segment_transitions",
-    "segment_summary_history",
-    "raw_files",
-)
 DATE_VARS = {"as_of_date", "history_start"}
 SIMPLE_VALUE = re.compile(r"^[A-Za-z0-9_./:+ -]*$")
 
@@ -509,7 +500,7 @@ def raise_interrupt(signum: int, frame: Any) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="custseg-refresh",
+        prog="custseg refresh",
         description="Build, test and atomically publish the segment marts (for schedulers).",
     )
     parser.add_argument(

@@ -51,7 +51,7 @@ def parse_systems(text: str) -> list[str]:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m custseg.benchmark",
+        prog="custseg benchmark",
         description=(
             "Benchmark the dbt project against its engine floor (compiled SQL in DuckDB), "
             "pandas, polars and lifetimes on the same Parquet files; every output is checked "

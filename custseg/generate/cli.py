@@ -21,7 +21,7 @@ from custseg.generate.writers import FORMATS
 def build_parser() -> argparse.ArgumentParser:
     """Command-line options of the generator."""
     parser = argparse.ArgumentParser(
-        prog="python -m custseg.generate",
+        prog="custseg generate",
         description=(
             "Write deterministic demo data (customers, transactions, interactions) "
             "following the raw-data contract of the customer-segmentation project."

@@ -14,11 +14,17 @@
         select * from {{ transactions_relation }}
     ),
 
-    fx_rates_ranged as (
-        select * from {{ ref('int_fx_rates_ranged') }}
+    fx_rates_by_day as (
+        select * from {{ ref('int_fx_rates_by_day') }}
     ),
 
-    {{ fx_rates_by_day_ctes('fx_rates_ranged') }},
+    fx_rate_bounds as (
+        {#- one row (nulls when there are no rates) -#}
+        select
+            min(rate_day) as first_rate_day,
+            max(rate_day) as last_rate_day
+        from fx_rates_by_day
+    ),
 
     as_of_date as (
         select * from {{ ref('int_as_of_date') }}
@@ -36,7 +42,7 @@
         {#- the rate of the business day: an equi-join on a few thousand
             (currency, day) rows, not a range check against every rate of the
             currency for each row. Days outside the rate days share the rate
-            of the nearest end (fx_rates_by_day_ctes). Joined before the
+            of the nearest end (int_fx_rates_by_day). Joined before the
             as_of_date filter, so the planner sees the big side as big and
             hashes the small one. #}
         select
@@ -124,72 +130,3 @@
 
     select * from within_as_of
 {% endmacro %}
-
-{#
-    CTEs fx_rate_bounds and fx_rates_by_day: the rate of every currency on each
-    day from the day before the first change of any rate (valid_from_date) to
-    the last change, from fx_ranged (rows of int_fx_rates_ranged). Every day
-    before that span has each currency's rate of its first day, and every day
-    after it the rate of its last day (no rate changes outside it), so a
-    lookup clamps its date into [first_rate_day, last_rate_day] and equi-joins.
-    The span is at most 100,000 days (seed fx_rates tests its dates lie within
-    1900-2169). A few thousand rows for the bundled seed, built per query.
-#}
-{% macro fx_rates_by_day_ctes(fx_ranged) %}
-    fx_rate_bounds as (
-        select
-            cast({{ dbt.dateadd(
-                'day', -1, "coalesce(min(valid_from_date), cast('2000-01-01' as date))") }}
-                as date) as first_rate_day,
-            coalesce(max(valid_from_date), cast('2000-01-01' as date)) as last_rate_day
-        from {{ fx_ranged }}
-    ),
-
-    fx_rate_digits as (
-        select 0 as digit
-        {%- for digit in range(1, 10) %}
-        union all select {{ digit }} as digit
-        {%- endfor %}
-    ),
-
-    fx_rate_day_numbers as (
-        select
-            ones.digit
-            + 10 * tens.digit
-            + 100 * hundreds.digit
-            + 1000 * thousands.digit
-            + 10000 * ten_thousands.digit as day_number
-        from fx_rate_digits as ones
-        cross join fx_rate_digits as tens
-        cross join fx_rate_digits as hundreds
-        cross join fx_rate_digits as thousands
-        cross join fx_rate_digits as ten_thousands
-    ),
-
-    fx_rate_days as (
-        select
-            cast({{ dbt.dateadd(
-                'day', 'fx_rate_day_numbers.day_number', 'fx_rate_bounds.first_rate_day') }}
-                as date) as rate_day
-        from fx_rate_bounds
-        cross join fx_rate_day_numbers
-        where
-            fx_rate_day_numbers.day_number
-            <= {{ days_between('fx_rate_bounds.first_rate_day', 'fx_rate_bounds.last_rate_day') }}
-    ),
-
-    fx_rates_by_day as (
-        select
-            fx_ranged.currency,
-            fx_rate_days.rate_day,
-            fx_ranged.rate_to_reporting
-        from fx_rate_days
-        {#- an equality-free range join of two small relations #}
-        inner join {{ fx_ranged }} as fx_ranged
-            on
-                fx_rate_days.rate_day
-                >= coalesce(fx_ranged.valid_from_date, cast('0001-01-01' as date))
-                and fx_rate_days.rate_day
-                < coalesce(fx_ranged.valid_to_date, cast('9999-12-31' as date))
-    )
-{%- endmacro %}

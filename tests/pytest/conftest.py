@@ -18,15 +18,10 @@ import duckdb
 import pandas as pd
 import pytest
 
+from custseg.marts import PUBLIC_MARTS  # noqa: F401  (re-exported to the tests)
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
-PUBLIC_MARTS = (
-    "customer_features",
-    "customer_segments",
-    "segment_summary",
-    "rfm_thresholds",
-    "quarantined_rows",
-)
 
 
 class DbtRun:

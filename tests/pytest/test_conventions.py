@@ -152,3 +152,50 @@ def test_relation_names_fit_postgres(manifest: dict[str, Any]) -> None:
         and len(node["name"].encode()) > 63
     )
     assert too_long == [], f"names longer than 63 bytes: {too_long}"
+
+
+def test_the_public_marts_are_the_models_under_marts(manifest: dict[str, Any]) -> None:
+    """custseg.marts.PUBLIC_MARTS is the one list the refresh publishes and the tools compare:
+    a new model under models/marts/ must be added there."""
+    from custseg.marts import PUBLIC_MARTS
+
+    under_marts = {
+        node["name"]
+        for node in project_nodes(manifest, "model")
+        if node["original_file_path"].startswith("models/marts/")
+    }
+    assert sorted(PUBLIC_MARTS) == sorted(under_marts)
+
+
+def test_the_segmentation_schemes_are_the_playbook_schemes(demo_build: Path) -> None:
+    """Every scheme of macro segmentation_schemes has its labels in seed segment_playbook, and
+    the seed has no scheme the marts do not report."""
+    summary = duckdb.connect(str(demo_build), read_only=True)
+    try:
+        reported = {
+            r[0]
+            for r in summary.execute(
+                "select distinct segmentation_scheme from marts.segment_summary"
+            ).fetchall()
+        }
+    finally:
+        summary.close()
+    playbook = (PROJECT_ROOT / "seeds" / "segment_playbook.csv").read_text().splitlines()[1:]
+    assert reported == {line.split(",")[0] for line in playbook if line}
+
+
+def test_every_model_opens_with_its_purpose(demo_build: Path) -> None:
+    """Each model's first line is a one-line `-- ` purpose comment, and it stays a line of its
+    own in the compiled SQL (a whitespace-stripping Jinja tag after it would comment out the
+    query that follows)."""
+    compiled = demo_build.with_suffix(".target") / "compiled" / "customer_segmentation"
+    problems = []
+    for source in sorted((PROJECT_ROOT / "models").rglob("*.sql")):
+        first = source.read_text().splitlines()[0]
+        if not first.startswith("-- "):
+            problems.append(f"{source.name}: no purpose comment")
+            continue
+        built = compiled / source.relative_to(PROJECT_ROOT)
+        if built.read_text().splitlines()[0] != first:
+            problems.append(f"{source.name}: the purpose comment runs into the SQL when compiled")
+    assert not problems, problems

@@ -17,17 +17,19 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import PUBLIC_MARTS, generate, read_table, run_dbt
 
+from custseg.marts import LOCATION_COLUMNS, RUN_TIME_COLUMNS
+
 AS_OF = "2025-06-30"
 TABLES = ("customers", "transactions", "interactions")
-# columns that legitimately describe *where* a row came from (file name, row number)
-LOCATION_COLUMNS = {"quarantined_rows": ["source_file", "source_row", "quarantine_row_id"]}
 
 
 def canonical(db_path: Path, mart: str, drop_location: bool = False) -> str:
     """A mart as sorted CSV text: equal text means equal content, byte for byte."""
     frame = read_table(db_path, f"marts.{mart}")
+    dropped = set(RUN_TIME_COLUMNS)
     if drop_location:
-        frame = frame.drop(columns=LOCATION_COLUMNS.get(mart, []))
+        dropped |= LOCATION_COLUMNS.get(mart, frozenset())
+    frame = frame.drop(columns=[c for c in frame.columns if c in dropped])
     frame = frame.sort_values(list(frame.columns)).reset_index(drop=True)
     return frame.to_csv(index=False)
 

@@ -1,4 +1,5 @@
-{%- set as_of_date = var_date('as_of_date', allow_null=true) %}
+-- The one as_of_date every model uses (var as_of_date, or the latest valid transaction day).
+{% set as_of_date = var_date('as_of_date', allow_null=true) %}
 
 with
 

@@ -1,3 +1,4 @@
+-- Each fx_rates row with the business-date range it applies to.
 with
 
 fx_rates as (

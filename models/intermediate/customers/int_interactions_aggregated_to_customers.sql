@@ -1,3 +1,4 @@
+-- Per customer: interaction and engagement counts as of as_of_date.
 {{ config(**customer_aggregate_config('base_shop__interactions', 'last_interaction_at')) }}
 {#- incremental on DuckDB: recomputes the customers whose interactions changed
     or crossed an as-of window edge (macros/io/incremental_customers.sql) -#}

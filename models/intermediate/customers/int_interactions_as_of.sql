@@ -1,4 +1,5 @@
-{#- a view: three rows per transaction, read only by
+-- Accepted interactions dated on or before as_of_date, with their business date.
+{# a view: three rows per transaction, read only by
     int_interactions_aggregated_to_customers (whose incremental runs date only
     the affected customers' rows, through the same macro) -#}
 {{ config(materialized='view') }}

@@ -1,10 +1,11 @@
-{#- BTYD inputs: purchases re-grained to (customer, business day), then to customer. -#}
+-- Per buyer: purchases re-grained to business days, then to the customer (BTYD inputs).
+{# BTYD inputs: purchases re-grained to (customer, business day), then to customer. -#}
 {{ config(**customer_aggregate_config(
     'base_shop__transactions', 'first_purchase_date', with_fx_rates=true)) }}
 {#- incremental on DuckDB: recomputes the customers whose transactions changed
     or crossed as_of_date (macros/io/incremental_customers.sql) -#}
 -- depends_on: {{ ref('base_shop__transactions') }}, {{ ref('stg_shop__transactions') }}
--- depends_on: {{ ref('int_fx_rates_ranged') }}
+-- depends_on: {{ ref('int_fx_rates_ranged') }}, {{ ref('int_fx_rates_by_day') }}
 
 with
 

@@ -1,9 +1,10 @@
+-- Per customer: order counts, money and preferred channel as of as_of_date.
 {{ config(**customer_aggregate_config(
     'base_shop__transactions', 'first_transaction_at', with_fx_rates=true)) }}
 {#- incremental on DuckDB: recomputes the customers whose transactions changed
     or crossed an as-of window edge (macros/io/incremental_customers.sql) -#}
 -- depends_on: {{ ref('base_shop__transactions') }}, {{ ref('stg_shop__transactions') }}
--- depends_on: {{ ref('int_fx_rates_ranged') }}
+-- depends_on: {{ ref('int_fx_rates_ranged') }}, {{ ref('int_fx_rates_by_day') }}
 
 with
 

@@ -1,4 +1,5 @@
-{#- a view where the customer aggregates are incremental (DuckDB): they date and
+-- Accepted transactions on or before as_of_date, dated and converted to the reporting currency.
+{# a view where the customer aggregates are incremental (DuckDB): they date and
     convert only the affected customers' rows, through the same macro, and full
     builds read it once per aggregate. Elsewhere a table: both aggregates and the
     tests read every row each run (and Spark's metastore caps view SQL). -#}

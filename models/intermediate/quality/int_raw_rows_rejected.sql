@@ -1,3 +1,4 @@
+-- Every rejected raw row of every raw table, keyed, for quarantined_rows.
 {{ config(**rejected_rows_config()) }}
 
 {#-

@@ -1,4 +1,5 @@
-{#-
+-- Per customer: churn early-warning signals and the resulting risk level.
+{#
     Churn early warning: each signal is a rule over customer_features (see
     macro churn_risk_signals); churn_risk is high with at least
     churn_high_min_signals signals, medium with one, low with none.

@@ -1,4 +1,5 @@
-{#-
+-- Per customer: value-pyramid tier and ABC class from net revenue.
+{#
     Value pyramid (rank on net revenue) and ABC classes (cumulative share of net
     revenue). Customers without positive net revenue are Inactive / none.
     Ties on net revenue always share a tier and a class.

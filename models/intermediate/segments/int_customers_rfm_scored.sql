@@ -1,4 +1,5 @@
-{#-
+-- Per buyer: the RFM measures and their 1..rfm_bins scores.
+{#
     Recency, frequency and monetary scores 1..rfm_bins (best = rfm_bins) for
     every buyer, by var rfm_method:
     - cume_dist (default): ceil(bins * c / N), c = buyers whose value is no

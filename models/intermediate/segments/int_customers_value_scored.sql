@@ -1,4 +1,5 @@
-{#-
+-- Per buyer: the four 0-100 dimension scores and the weighted value_score.
+{#
     Weighted multi-dimensional value score. Each measure becomes a tie-safe
     0-100 percentile among buyers; seed value_score_components weights the
     measures into four dimension scores and seed value_score_weights weights

@@ -1,4 +1,5 @@
-{#-
+-- Per customer: value_score and the value_tier of the first matching rule.
+{#
     value_tier from the ordered rule table in seed value_tier_rules: the first
     rule (lowest rule_order) whose every set condition holds wins; an empty
     condition always holds, so a last rule with none catches everyone else.

@@ -1,4 +1,5 @@
-{%- set btyd_recency_days = days_between(
+-- One row per customer known as of as_of_date: purchase history, BTYD inputs, money, engagement.
+{% set btyd_recency_days = days_between(
     'first_purchase_date', 'last_purchase_date') %}
 
 with

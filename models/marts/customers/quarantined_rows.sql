@@ -1,3 +1,4 @@
+-- Every rejected raw row: where it came from, which column failed, why, its raw values.
 {{ config(**quarantined_rows_config()) }}
 
 {#-

@@ -1,4 +1,5 @@
-{#- Spark has no delete+insert: it overwrites the snapshot_date partitions instead -#}
+-- Per customer and snapshot date: what customer_segments showed at that date.
+{# Spark has no delete+insert: it overwrites the snapshot_date partitions instead -#}
 {%- set is_spark = target.type in ['spark', 'databricks'] -%}
 {{
     config(

@@ -1,4 +1,5 @@
-{#-
+-- Per scheme, period and segment: size, revenue, retention, upgrades, downgrades, exits.
+{#
     One row per (scheme, period, segment): the segment's size and net revenue at
     the start of the period, and where its customers were at the end: retained
     (same segment), upgraded / downgraded (to a segment of higher / lower

@@ -1,10 +1,11 @@
-{#-
+-- Per scheme and period: how many customers moved from each segment to each segment.
+{#
     One row per (scheme, period, from segment, to segment) between consecutive
     snapshot dates of customer_segment_history. Customers new in the period come
     from '(entered)'; customers missing from the later snapshot go to '(exited)',
     so the rows of a period add up to the customers of both snapshots.
 -#}
-{%- set schemes = ['rfm_segment', 'value_tier', 'lifecycle_stage', 'pyramid_tier'] %}
+{%- set schemes = segmentation_schemes(tracked_only=true) %}
 
 with
 

@@ -1,7 +1,6 @@
-{%- set grid = var_choice('rfm_segment_grid') -%}
-{%- set playbook_scheme = var_choice(
-    'playbook_scheme', ['rfm_segment', 'value_tier', 'lifecycle_stage',
-                        'pyramid_tier', 'abc_class']) -%}
+-- Per customer: every segment, the playbook action and control-group flag (the main BI mart).
+{% set grid = var_choice('rfm_segment_grid') -%}
+{%- set playbook_scheme = var_choice('playbook_scheme', segmentation_schemes()) -%}
 {#- control group: md5 bucket in [0, 2^32) below share * 2^32 -#}
 {%- set control_threshold = (
     var_number('control_group_share', 0, 1) * 4294967296) | round | int -%}

@@ -1,4 +1,5 @@
-{%- set dimensions = rfm_dimensions() %}
+-- Per RFM dimension and score: the cut points and how many buyers each bin holds.
+{% set dimensions = rfm_dimensions() %}
 
 with
 

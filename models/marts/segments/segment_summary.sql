@@ -1,6 +1,5 @@
-{%- set schemes = [
-    'rfm_segment', 'pyramid_tier', 'abc_class', 'value_tier', 'lifecycle_stage'
-] %}
+-- Per scheme and segment: size, revenue, shares, AOV, recency, churn, CLV and playbook goal.
+{% set schemes = segmentation_schemes() %}
 
 with
 

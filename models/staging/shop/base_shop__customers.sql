@@ -1,3 +1,4 @@
+-- Every raw customers row kept, typed, with its first failed check (null = accepted).
 {{ config(**base_model_config('customer_id')) }}
 
 {%- set raw_batch = batch_rows('customers', 'customer_id', 'registered_at') %}

@@ -1,3 +1,4 @@
+-- Every raw interactions row kept, typed, with its first failed check (null = accepted).
 {{ config(**base_model_config('interaction_id')) }}
 
 {%- set interaction_types -%}

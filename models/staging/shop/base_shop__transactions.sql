@@ -1,3 +1,4 @@
+-- Every raw transactions row kept, typed, with its first failed check (null = accepted).
 {{ config(**base_model_config('transaction_id')) }}
 
 {%- set reporting_currency = var_choice('reporting_currency') | upper %}

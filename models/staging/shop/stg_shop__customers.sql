@@ -1,3 +1,4 @@
+-- Accepted customer records (rejected rows are in quarantined_rows).
 with
 
 base_customers as (

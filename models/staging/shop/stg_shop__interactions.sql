@@ -1,3 +1,4 @@
+-- Accepted interactions (rejected rows are in quarantined_rows).
 with
 
 base_interactions as (

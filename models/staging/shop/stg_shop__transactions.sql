@@ -1,3 +1,4 @@
+-- Accepted transactions, amounts in the raw currency (rejected rows are in quarantined_rows).
 with
 
 base_transactions as (
