@@ -178,13 +178,7 @@
     project version gets a clear error.
 #}
 {% macro base_model_state(event_column=none) %}
-    {%- set stored_columns = adapter.get_columns_in_relation(this) | map(attribute='name')
-        | map('lower') | list -%}
-    {%- if '_input_key' not in stored_columns or '_file_size' not in stored_columns -%}
-        {{ exceptions.raise_compiler_error(
-            this ~ " was built by an older version of this project (no file manifest "
-            ~ "columns); rebuild it once with: dbt build --full-refresh") }}
-    {%- endif -%}
+    {%- do require_stored_columns(['_input_key', '_file_size'], 'file manifest columns') -%}
     {%- set table_name = this.identifier.replace('base_shop__', '') -%}
     {%- set state_query -%}
         with
@@ -245,13 +239,12 @@
 
 {#
     What a base_ model's rows depend on besides the raw rows (stored in
-    _input_key). Bump the leading version when a change to the parsing or the
-    check ladder must revalidate every stored row (an incremental run then
-    rebuilds the base tables in full by itself).
+    _input_key): the rule version (rule_version('base'), where it says when to
+    bump it) and the settings that change how a raw row reads.
 #}
 {% macro base_input_key() %}
-    {{ return('v2|' ~ (var('raw_path') | string | trim) ~ '|' ~ var('raw_format')
-        ~ '|' ~ (var('reporting_currency') | upper)) }}
+    {{ return(rule_version('base') ~ '|' ~ (var('raw_path') | string | trim)
+        ~ '|' ~ var('raw_format') ~ '|' ~ (var('reporting_currency') | upper)) }}
 {% endmacro %}
 
 {#

@@ -121,13 +121,15 @@
 
 {#
     SQL text of what a per-customer aggregate depends on besides its rows: the
-    rule version, the business time zone, the reporting currency and, for money
+    rule version (rule_version('customer_aggregate')), the business time zone,
+    the reporting currency and, for money
     on DuckDB (where the aggregates are incremental), a fingerprint of the rates
     the amounts are converted with (int_fx_rates_ranged, built from seed
     fx_rates).
 #}
 {% macro customer_aggregate_input_key(with_fx_rates) %}
-    {%- set key = "'v1|" ~ var_choice('business_timezone') ~ '|'
+    {%- set key = "'" ~ rule_version('customer_aggregate') ~ "|"
+        ~ var_choice('business_timezone') ~ '|'
         ~ (var_choice('reporting_currency') | upper) ~ "'" -%}
     {%- if with_fx_rates and target.type == 'duckdb' -%}
         {%- set fingerprint -%}
@@ -156,15 +158,7 @@
     {%- if not execute or this is none or not is_incremental() -%}
         {{ return('') }}
     {%- endif -%}
-    {%- set stored_columns = adapter.get_columns_in_relation(this) | map(attribute='name')
-        | map('lower') | list -%}
-    {%- for column in ['_validated_through', '_as_of_date', '_input_key'] -%}
-        {%- if column not in stored_columns -%}
-            {{ exceptions.raise_compiler_error(
-                this ~ " was built by an older version of this project (no " ~ column
-                ~ "); rebuild it once with: dbt build --full-refresh") }}
-        {%- endif -%}
-    {%- endfor -%}
+    {%- do require_stored_columns(['_validated_through', '_as_of_date', '_input_key']) -%}
     {%- set stale_query -%}
         select
             (

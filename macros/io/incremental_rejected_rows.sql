@@ -50,13 +50,7 @@
     stored}. A table built by an older project version gets a clear error.
 #}
 {% macro rejected_rows_state() %}
-    {%- set stored_columns = adapter.get_columns_in_relation(this) | map(attribute='name')
-        | map('lower') | list -%}
-    {%- if '_validated_at' not in stored_columns -%}
-        {{ exceptions.raise_compiler_error(
-            this ~ " was built by an older version of this project (no _validated_at); "
-            ~ "rebuild it once with: dbt build --full-refresh") }}
-    {%- endif -%}
+    {%- do require_stored_columns(['_validated_at']) -%}
     {%- set state_query -%}
         with stored as (
             select max(_validated_at) as newest from {{ this }}

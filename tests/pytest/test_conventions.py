@@ -199,3 +199,40 @@ def test_every_model_opens_with_its_purpose(demo_build: Path) -> None:
         if built.read_text().splitlines()[0] != first:
             problems.append(f"{source.name}: the purpose comment runs into the SQL when compiled")
     assert not problems, problems
+
+
+def _yaml_or_text(text: str) -> Any:
+    import yaml
+
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+
+
+def test_the_readme_lists_every_var_with_its_default() -> None:
+    """A threshold changes in two files: its var in dbt_project.yml and its row in the README's
+    var table (the oracle reads dbt_project.yml; docs/RULES.md names vars, not values)."""
+    import re
+
+    import yaml
+
+    project_vars = yaml.safe_load((PROJECT_ROOT / "dbt_project.yml").read_text())["vars"]
+    lines = (PROJECT_ROOT / "README.md").read_text().splitlines()
+    start = lines.index("| var | default | meaning |")
+    documented: dict[str, Any] = {}
+    for line in lines[start + 2 :]:
+        if not line.startswith("|"):
+            break
+        names_cell, default_cell = line.split(" | ")[:2]
+        names = re.findall(r"`([a-z_]+)`", names_cell)
+        defaults = [d.strip().strip("`") for d in default_cell.split(" / ")]
+        assert len(defaults) == len(names), line
+        documented.update(zip(names, (_yaml_or_text(d) for d in defaults), strict=True))
+    assert sorted(documented) == sorted(project_vars)
+    differ = {
+        name: (value, documented[name])
+        for name, value in project_vars.items()
+        if value != documented[name]
+    }
+    assert not differ, f"README default differs from dbt_project.yml: {differ}"
