@@ -48,12 +48,12 @@
     days_before_as_of < w); the whole history up to as_of_date always counts.
 #}
 {% macro affected_customers_cte(base_model, accepted_model, event_column, window_days,
-    with_fx_rates) %}
+    has_work) %}
     {%- set windows = [none] + window_days -%}
     {%- set old_as_of = '(select max(stored._as_of_date) from ' ~ this ~ ' as stored)' -%}
     {%- set new_as_of = '(select as_of.as_of_date from ' ~ ref('int_as_of_date') ~ ' as as_of)' -%}
     {%- set event_date = to_business_date('moved.' ~ event_column) -%}
-    {%- if not customer_aggregate_has_work(base_model, with_fx_rates) %}
+    {%- if not has_work %}
     affected_customers as (
         {#- nothing to do this run: no scan at all #}
         select stored.customer_id from {{ this }} as stored where 1 = 0
@@ -113,11 +113,10 @@
     as_of_date it describes, and the settings it was computed under.
 #}
 {% macro customer_aggregate_tail(with_fx_rates) %}
-    {{ return(run_timestamp() ~ " as _validated_through,\n        "
-        ~ "(select as_of.as_of_date from " ~ ref('int_as_of_date') ~ " as as_of)"
-        ~ " as _as_of_date,\n        "
-        ~ customer_aggregate_input_key(with_fx_rates) ~ " as _input_key") }}
-{% endmacro %}
+    {{- run_timestamp() }} as _validated_through,
+        (select as_of.as_of_date from {{ ref('int_as_of_date') }} as as_of) as _as_of_date,
+        {{ customer_aggregate_input_key(with_fx_rates) }} as _input_key
+{%- endmacro %}
 
 {#
     SQL text of what a per-customer aggregate depends on besides its rows: the
@@ -180,76 +179,44 @@
 
 {# post-hook of incremental per-customer aggregates: every row now describes this run's as_of_date. #}
 {% macro advance_customer_aggregate_as_of() %}
-    {%- set new_as_of = '(select as_of.as_of_date from ' ~ ref('int_as_of_date') ~ ' as as_of)' -%}
-    {{ return('update ' ~ this ~ ' set _as_of_date = ' ~ new_as_of
-        ~ ' where _as_of_date is distinct from ' ~ new_as_of) }}
-{% endmacro %}
+    update {{ this }}
+    set _as_of_date = (select as_of.as_of_date from {{ ref('int_as_of_date') }} as as_of)
+    where _as_of_date is distinct from
+        (select as_of.as_of_date from {{ ref('int_as_of_date') }} as as_of)
+{%- endmacro %}
 
 {#
     The filter an incremental per-customer aggregate puts on its event rows:
     the affected customers' rows, or none at all when the run has nothing to
-    do (no base row validated since the last run, as_of_date unchanged, no
-    reset due), so the big event relation is not even scanned.
+    do (state.has_work false: no base row validated since the last run,
+    as_of_date unchanged, no reset due), so the big event relation is not even
+    scanned.
 #}
-{% macro affected_customers_filter(base_model, with_fx_rates) %}
-    {%- if not customer_aggregate_has_work(base_model, with_fx_rates) -%}
+{% macro affected_customers_filter(has_work) %}
+    {%- if not has_work -%}
         {{ return('where 1 = 0') }}
     {%- endif -%}
     {{ return('where customer_id in (select affected_customers.customer_id from affected_customers)') }}
 {% endmacro %}
 
 {#
-    Whether an incremental run of a per-customer aggregate has anything to do.
-    Evaluated when the model compiles, which dbt does right before running it
-    (after its parents), so it sees what the pre-hook will see; a due reset
-    (reset_stale_customer_aggregate) counts as work.
-#}
-{% macro customer_aggregate_has_work(base_model, with_fx_rates) %}
-    {%- if not execute or (this | string).startswith('__dbt__cte__') -%}
-        {#- parsing, or a unit test (its fixtures are CTEs, not tables) -#}
-        {{ return(true) }}
-    {%- endif -%}
-    {%- set stored_columns = adapter.get_columns_in_relation(this) | map(attribute='name')
-        | map('lower') | list -%}
-    {%- if '_validated_through' not in stored_columns or '_input_key' not in stored_columns -%}
-        {#- an older table: the pre-hook stops the run with a clear message -#}
-        {{ return(true) }}
-    {%- endif -%}
-    {%- set work_query -%}
-        select
-            coalesce((select max(stored._validated_through) from {{ this }} as stored) is null
-                or (select max(base_rows._validated_at) from {{ ref(base_model) }} as base_rows)
-                > (select max(stored._validated_through) from {{ this }} as stored)
-                or (select max(stored._as_of_date) from {{ this }} as stored)
-                is distinct from (select as_of.as_of_date from {{ ref('int_as_of_date') }} as as_of)
-                or (select count(*) from {{ this }} as stored
-                    where stored._input_key is distinct from
-                        {{ customer_aggregate_input_key(with_fx_rates) }}) > 0
-                or {{ base_rebuilt_since_aggregate(base_model) }}, true)
-    {%- endset -%}
-    {{ return(run_query(work_query).columns[0].values()[0]) }}
-{% endmacro %}
-
-{#
     The opening CTEs of a per-customer aggregate over kind (transactions or
     interactions): on an incremental run that recomputes some customers
-    (customer_aggregate_is_partial) `affected_customers` and their rows, dated
+    (state.partial, customer_aggregate_state) `affected_customers` and their rows, dated
     (and converted) here from stg_; otherwise every row of the as-of view. The CTE of rows is named after kind.
 #}
-{% macro customer_event_ctes(kind, window_days) %}
+{% macro customer_event_ctes(kind, window_days, state) %}
     {%- set base_model = 'base_shop__' ~ kind -%}
-    {%- set with_fx_rates = kind == 'transactions' -%}
     {%- set event_column = 'transaction_at' if kind == 'transactions' else 'occurred_at' -%}
-    {%- set partial = customer_aggregate_is_partial(kind) -%}
-    {%- if partial %}
+    {%- if state.partial %}
     {{ affected_customers_cte(
-        base_model, 'stg_shop__' ~ kind, event_column, window_days, with_fx_rates) }},
+        base_model, 'stg_shop__' ~ kind, event_column, window_days, state.has_work) }},
     {%- endif %}
 
     {{ kind }} as (
-    {%- if partial %}
+    {%- if state.partial %}
         {%- set affected_rows = '(select * from ' ~ ref('stg_shop__' ~ kind) ~ ' '
-            ~ affected_customers_filter(base_model, with_fx_rates) ~ ')' %}
+            ~ affected_customers_filter(state.has_work) ~ ')' %}
         {{ transactions_as_of(affected_rows) if kind == 'transactions'
             else interactions_as_of(affected_rows) }}
     {%- else %}
@@ -259,14 +226,14 @@
 {% endmacro %}
 
 {#
-    CTE `customers`: the customers whose rows an aggregate over kind writes:
+    CTE `customers`: the customers whose rows an aggregate writes:
     on an incremental run that recomputes some customers the affected ones (one without rows left gets a row with a
     null presence column, deleted by the post-hook), otherwise every customer
     of the aggregated CTE.
 #}
-{% macro recomputed_customers_cte(kind, aggregated) %}
+{% macro recomputed_customers_cte(aggregated, state) %}
     customers as (
-    {%- if customer_aggregate_is_partial(kind) %}
+    {%- if state.partial %}
         select affected_customers.customer_id from affected_customers
     {%- else %}
         select {{ aggregated }}.customer_id from {{ aggregated }}
@@ -297,47 +264,71 @@
     watermark still advances and the same rows are not recomputed again.
 #}
 {% macro keep_customer_aggregate_watermark(presence_column) %}
-    {{ return('update ' ~ this ~ ' set _validated_through = ' ~ run_timestamp()
-        ~ ' where customer_id = (select min(kept.customer_id) from ' ~ this ~ ' as kept'
-        ~ ' where kept.' ~ presence_column ~ ' is not null)'
-        ~ ' and exists (select 1 from ' ~ this ~ ' as removed where removed.'
-        ~ presence_column ~ ' is null)'
-        ~ ' and not exists (select 1 from ' ~ this ~ ' as written where written.'
-        ~ presence_column ~ ' is not null and written._validated_through = '
-        ~ run_timestamp() ~ ')') }}
-{% endmacro %}
+    update {{ this }}
+    set _validated_through = {{ run_timestamp() }}
+    where
+        customer_id = (
+            select min(kept.customer_id) from {{ this }} as kept
+            where kept.{{ presence_column }} is not null
+        )
+        and exists (
+            select 1 from {{ this }} as removed
+            where removed.{{ presence_column }} is null
+        )
+        and not exists (
+            select 1 from {{ this }} as written
+            where written.{{ presence_column }} is not null
+                and written._validated_through = {{ run_timestamp() }}
+        )
+{%- endmacro %}
 
 {#
-    Whether a run of the per-customer aggregate over kind recomputes some
-    customers only: an incremental run on a table that is not empty and that
-    its pre-hook will not empty (reset_stale_customer_aggregate). Otherwise
-    the run computes every customer the way a full build does, which needs far
-    less memory than treating every customer as affected. Evaluated when the
-    model compiles, right before it runs.
+    What a run of the per-customer aggregate over kind (transactions or
+    interactions) does, read once when the model compiles (right before it
+    runs, after its parents); the model passes it to customer_event_ctes and
+    recomputed_customers_cte. {partial: it recomputes some customers only (an
+    incremental run on a table that is not empty and that its pre-hook will
+    not empty; otherwise it computes every customer the way a full build does,
+    which needs far less memory than treating every customer as affected),
+    has_work: a partial run has anything to do (a base row validated since the
+    last run, another as_of_date, or a reset due)}. Unit tests of an
+    incremental run give the state as a macro override.
 #}
-{% macro customer_aggregate_is_partial(kind) %}
+{% macro customer_aggregate_state(kind) %}
+    {%- set base_model = 'base_shop__' ~ kind -%}
     {%- if not is_incremental() -%}
-        {{ return(false) }}
+        {{ return({'partial': false, 'has_work': true}) }}
     {%- endif -%}
-    {%- if not execute or (this | string).startswith('__dbt__cte__') -%}
-        {#- parsing, or a unit test (its fixtures are CTEs, not tables) -#}
-        {{ return(true) }}
+    {%- set assumed = {'partial': true, 'has_work': true} -%}
+    {%- if not execute -%}
+        {{ return(assumed) }}
     {%- endif -%}
     {%- set stored_columns = adapter.get_columns_in_relation(this) | map(attribute='name')
         | map('lower') | list -%}
     {%- if '_validated_through' not in stored_columns or '_input_key' not in stored_columns -%}
         {#- an older table: the pre-hook stops the run with a clear message -#}
-        {{ return(true) }}
+        {{ return(assumed) }}
     {%- endif -%}
-    {%- set full_query -%}
+    {%- set other_settings -%}
+        (
+            select count(*) from {{ this }} as stored
+            where stored._input_key is distinct from
+                {{ customer_aggregate_input_key(kind == 'transactions') }}
+        ) > 0
+    {%- endset -%}
+    {%- set state_query -%}
         select
             (select count(*) from {{ this }} as stored) = 0
-            or (
-                select count(*) from {{ this }} as stored
-                where stored._input_key is distinct from
-                    {{ customer_aggregate_input_key(kind == 'transactions') }}
-            ) > 0
-            or {{ base_rebuilt_since_aggregate('base_shop__' ~ kind) }}
+            or {{ other_settings }}
+            or {{ base_rebuilt_since_aggregate(base_model) }} as computes_everyone,
+            coalesce((select max(stored._validated_through) from {{ this }} as stored) is null
+                or (select max(base_rows._validated_at) from {{ ref(base_model) }} as base_rows)
+                > (select max(stored._validated_through) from {{ this }} as stored)
+                or (select max(stored._as_of_date) from {{ this }} as stored)
+                is distinct from (select as_of.as_of_date from {{ ref('int_as_of_date') }} as as_of)
+                or {{ other_settings }}
+                or {{ base_rebuilt_since_aggregate(base_model) }}, true) as has_work
     {%- endset -%}
-    {{ return(not run_query(full_query).columns[0].values()[0]) }}
+    {%- set row = run_query(state_query).rows[0] -%}
+    {{ return({'partial': not row[0], 'has_work': row[1]}) }}
 {% endmacro %}

@@ -34,7 +34,7 @@
     before it runs, from the same query as the pre-hook.
 #}
 {% macro rejected_rows_watermark() %}
-    {%- if not execute or not is_incremental() or (this | string).startswith('__dbt__cte__') -%}
+    {%- if not execute or not is_incremental() or is_unit_test_fixture(this) -%}
         {{ return(none) }}
     {%- endif -%}
     {%- set state = rejected_rows_state() -%}

@@ -13,7 +13,7 @@
 {% macro read_raw(table_name, manifest=none, files=none, where=none) %}
     {#- always register the source, so lineage and docs show it -#}
     {%- set source_relation = source('shop', table_name) -%}
-    {%- if (source_relation | string).startswith('__dbt__cte__') -%}
+    {%- if is_unit_test_fixture(source_relation) -%}
         {#- a dbt unit-test fixture stands in for the source: read it as a table -#}
         {{ return(default__read_raw(table_name, source_relation)) }}
     {%- endif -%}
@@ -122,7 +122,7 @@
 #}
 {% macro raw_manifest(table_name) %}
     {%- set manifest = {'files': [], 'has_loaded_at': false} -%}
-    {%- if (source('shop', table_name) | string).startswith('__dbt__cte__') -%}
+    {%- if is_unit_test_fixture(source('shop', table_name)) -%}
         {#- a dbt unit test: the fixture stands in for the files -#}
         {{ return(manifest) }}
     {%- endif -%}

@@ -4,9 +4,11 @@
     or crossed an as-of window edge (macros/io/incremental_customers.sql) -#}
 -- depends_on: {{ ref('base_shop__interactions') }}, {{ ref('stg_shop__interactions') }}
 
+{%- set state = customer_aggregate_state('interactions') %}
+
 with
 
-{{ customer_event_ctes('interactions', [30, 90]) }},
+{{ customer_event_ctes('interactions', [30, 90], state) }},
 
 interactions_aggregated_to_customers as (
     select
@@ -41,7 +43,7 @@ interactions_aggregated_to_customers as (
     group by customer_id
 ),
 
-{{ recomputed_customers_cte('interactions', 'interactions_aggregated_to_customers') }},
+{{ recomputed_customers_cte('interactions_aggregated_to_customers', state) }},
 
 joined as (
     select

@@ -7,9 +7,11 @@
 -- depends_on: {{ ref('base_shop__transactions') }}, {{ ref('stg_shop__transactions') }}
 -- depends_on: {{ ref('int_fx_rates_ranged') }}, {{ ref('int_fx_rates_by_day') }}
 
+{%- set state = customer_aggregate_state('transactions') %}
+
 with
 
-{{ customer_event_ctes('transactions', []) }},
+{{ customer_event_ctes('transactions', [], state) }},
 
 purchases_aggregated_to_days as (
     select
@@ -65,7 +67,7 @@ purchase_days_aggregated_to_customers as (
         purchase_day_bounds.last_purchase_date
 ),
 
-{{ recomputed_customers_cte('transactions', 'purchase_days_aggregated_to_customers') }},
+{{ recomputed_customers_cte('purchase_days_aggregated_to_customers', state) }},
 
 joined as (
     select

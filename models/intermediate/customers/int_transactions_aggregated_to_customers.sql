@@ -6,9 +6,11 @@
 -- depends_on: {{ ref('base_shop__transactions') }}, {{ ref('stg_shop__transactions') }}
 -- depends_on: {{ ref('int_fx_rates_ranged') }}, {{ ref('int_fx_rates_by_day') }}
 
+{%- set state = customer_aggregate_state('transactions') %}
+
 with
 
-{{ customer_event_ctes('transactions', [90, 180]) }},
+{{ customer_event_ctes('transactions', [90, 180], state) }},
 
 transactions_aggregated_to_customers as (
     select
@@ -69,7 +71,7 @@ preferred_channels as (
     where channel_rank = 1
 ),
 
-{{ recomputed_customers_cte('transactions', 'transactions_aggregated_to_customers') }},
+{{ recomputed_customers_cte('transactions_aggregated_to_customers', state) }},
 
 joined as (
     select

@@ -1,4 +1,13 @@
 {#
+    The as-of queries: a macro, not model SQL, because two kinds of model run
+    them. The as-of views (int_transactions_as_of, int_interactions_as_of)
+    run them over every staged row; an incremental run of a per-customer
+    aggregate runs them over only the affected customers' staged rows
+    (macros/io/incremental_customers.sql, customer_event_ctes), so it dates
+    and converts those rows alone instead of scanning the whole view.
+#}
+
+{#
     The query behind int_transactions_as_of: accepted transactions dated on or
     before as_of_date, with their business date and the amount converted to
     the reporting currency. transactions_relation: stg_shop__transactions, or
