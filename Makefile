@@ -52,12 +52,11 @@ dbt-ci: setup  ## dbt build on the demo data into a throw-away CI database
 	DBT_DUCKDB_PATH=target/ci.duckdb $(BIN)/dbt build --target ci
 
 # Both cores: each test file runs whole on one worker (--dist loadfile), so a module's fixtures
-# (its dbt builds) are built once, in the order conftest.py gives (longest first: xdist's own
-# reorder by test count would start the long files last). PYTEST_WORKERS=0 runs in one process.
+# (its dbt builds) are built once. PYTEST_WORKERS=0 runs in one process.
 PYTEST_WORKERS ?= 2
 
 pytest: setup  ## the pytest suite (runs dbt in subprocesses, on PYTEST_WORKERS workers); exit code 5 (nothing collected) is a failure
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=15
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=15
 
 engines: setup-engines  ## build on DuckDB, PostgreSQL and Spark from one generated data set; compare every mart
 	$(BIN)/python -m custseg.compare_engines --work-dir target/engines

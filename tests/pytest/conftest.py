@@ -152,23 +152,3 @@ def assert_every_line_accounted(db_path: Path, raw_dir: Path, fmt: str = "csv") 
         quarantine = read_table(db_path, "marts.quarantined_rows")
         rejected = int((quarantine.source_table == table).sum())
         assert staged + rejected == total, f"{table}: {staged} + {rejected} != {total} lines"
-
-
-# Seconds each file took in one run (2 workers on a loaded 2-core machine, 2026-12-01). pytest-xdist
-# (--dist loadfile) hands out whole files in collection order, so the longest go first and the two
-# workers finish together; an unlisted file counts as short. Order within a file is kept.
-FILE_SECONDS = {
-    "test_incremental.py": 1930,
-    "test_refresh.py": 1820,
-    "test_oracle.py": 910,
-    "test_raw_files.py": 810,
-    "test_determinism.py": 500,
-    "test_vars.py": 400,
-    "test_benchmark_smoke.py": 400,
-    "test_variants.py": 280,
-    "test_quarantine.py": 190,
-}
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    items.sort(key=lambda item: -FILE_SECONDS.get(item.path.name, 0))
