@@ -44,8 +44,8 @@ sqlfluff: setup  ## (compiles against an empty DuckDB file, so incremental model
 	DBT_DUCKDB_PATH=target/sqlfluff.duckdb $(BIN)/sqlfluff lint models analyses tests/data_tests
 
 ruff: setup
-	$(BIN)/ruff check custseg tests
-	$(BIN)/ruff format --check custseg tests
+	$(BIN)/ruff check custseg tests models
+	$(BIN)/ruff format --check custseg tests models
 
 dbt-ci: setup  ## dbt build on the demo data into a throw-away CI database
 	rm -f target/ci.duckdb

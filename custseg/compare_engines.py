@@ -15,6 +15,12 @@ relative 1e-9. Not compared: `quarantined_rows.source_file` and the `quarantine_
 from it (each engine names the raw input its own way: a file path, a URI, a table name), and of
 `raw_files` everything but the table and its row counts (files on DuckDB, relations elsewhere).
 
+PostgreSQL and Spark (session mode) run no dbt Python models, so they cannot fit the BTYD models:
+they get DuckDB's fitted parameters in var `btyd_parameters`, and the comparison proves that the
+scoring SQL (`customer_predictions`, `segment_summary`'s predicted CLV) gives the same numbers.
+Of `btyd_model_parameters` the parameters are compared, not the fit's provenance (log-likelihood,
+customers fitted, convergence, status: `from_var` there).
+
 Exit code 0 when all marts are equal, 1 on a difference (the first differing rows are
 printed), 2 when an engine cannot run here. A JSON report goes to `<work-dir>/report.json`.
 """
@@ -57,6 +63,8 @@ ENGINE_SPECIFIC_COLUMNS = {
         "first_read_at",
         "last_read_at",
     },
+    # fitted on DuckDB, given in var btyd_parameters elsewhere (see the module docstring)
+    "btyd_model_parameters": {"log_likelihood", "customers_fitted", "converged", "fit_status"},
 }
 
 
@@ -102,8 +110,26 @@ def _base_env(work: Path, engine: str) -> dict[str, str]:
     return env
 
 
-def _build_args(engine: str, work: Path, raw_path: Path, skip_unit_tests: bool) -> list[str]:
+def btyd_parameters_var(parameters: Table) -> dict[str, dict[str, float]] | None:
+    """DuckDB's btyd_model_parameters as var btyd_parameters ({model: {parameter: value}})."""
+    columns, rows = parameters
+    model, parameter, estimate = (columns.index(c) for c in ("model", "parameter", "estimate"))
+    given: dict[str, dict[str, float]] = {}
+    for row in rows:
+        if row[estimate] is not None:
+            given.setdefault(row[model], {})[row[parameter]] = float(row[estimate])
+    return given or None
+
+
+def _build_args(
+    engine: str,
+    work: Path,
+    raw_path: Path,
+    skip_unit_tests: bool,
+    extra_vars: dict[str, Any] | None = None,
+) -> list[str]:
     dbt_vars = {"raw_path": str(raw_path), "raw_format": "csv", "as_of_date": AS_OF_DATE}
+    dbt_vars.update(extra_vars or {})
     args = [
         "build",
         "--target-path",
@@ -116,7 +142,14 @@ def _build_args(engine: str, work: Path, raw_path: Path, skip_unit_tests: bool) 
     return args
 
 
-def _build(engine: str, work: Path, raw_path: Path, skip_unit_tests: bool, env: dict) -> None:
+def _build(
+    engine: str,
+    work: Path,
+    raw_path: Path,
+    skip_unit_tests: bool,
+    env: dict,
+    extra_vars: dict[str, Any] | None = None,
+) -> None:
     """Seeds and models at the earlier snapshot (no tests), then a full `dbt build`."""
     earlier = {"raw_path": str(raw_path), "raw_format": "csv", "as_of_date": EARLIER_SNAPSHOT}
     _dbt(
@@ -136,7 +169,11 @@ def _build(engine: str, work: Path, raw_path: Path, skip_unit_tests: bool, env: 
         env,
         work / f"{engine}-earlier.log",
     )
-    _dbt(_build_args(engine, work, raw_path, skip_unit_tests), env, work / f"{engine}.log")
+    _dbt(
+        _build_args(engine, work, raw_path, skip_unit_tests, extra_vars),
+        env,
+        work / f"{engine}.log",
+    )
 
 
 def build_duckdb(work: Path, raw_path: Path, skip_unit_tests: bool) -> dict[str, Any]:
@@ -147,7 +184,11 @@ def build_duckdb(work: Path, raw_path: Path, skip_unit_tests: bool) -> dict[str,
 
 
 def build_postgres(
-    work: Path, raw_path: Path, skip_unit_tests: bool, server: PostgresServer
+    work: Path,
+    raw_path: Path,
+    skip_unit_tests: bool,
+    server: PostgresServer,
+    extra_vars: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     connection = server.connect()
     try:
@@ -157,7 +198,7 @@ def build_postgres(
     print(f"  loaded raw tables into PostgreSQL: {counts}")
     env = _base_env(work, "postgres")
     env.update(server.env)
-    _build("postgres", work, raw_path, skip_unit_tests, env)
+    _build("postgres", work, raw_path, skip_unit_tests, env, extra_vars)
     return {}
 
 
@@ -168,12 +209,14 @@ def spark_env(work: Path) -> dict[str, str]:
     }
 
 
-def build_spark(work: Path, raw_path: Path, skip_unit_tests: bool) -> dict[str, Any]:
+def build_spark(
+    work: Path, raw_path: Path, skip_unit_tests: bool, extra_vars: dict[str, Any] | None = None
+) -> dict[str, Any]:
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
         raise EngineUnavailable("Spark needs Java 17: apt-get install -y openjdk-17-jre-headless")
     env = _base_env(work, "spark")
     env.update(spark_env(work))
-    _build("spark", work, raw_path, skip_unit_tests, env)
+    _build("spark", work, raw_path, skip_unit_tests, env, extra_vars)
     return {}
 
 
@@ -422,6 +465,10 @@ def main(argv: list[str] | None = None) -> int:
         marts = mart_models(work / "duckdb" / "target")
         reference = read_duckdb(duck["path"], marts)
         report["engines"]["duckdb"] = {"seconds": round(time.monotonic() - started, 1)}
+        # the other engines score with DuckDB's fit (they run no dbt Python models)
+        fitted = btyd_parameters_var(reference["btyd_model_parameters"])
+        extra_vars = {"btyd_parameters": fitted} if fitted else {}
+        report["btyd_parameters"] = fitted
         results: dict[str, dict[str, list[str]]] = {}
         for engine in engines:
             if engine == "duckdb":
@@ -432,10 +479,10 @@ def main(argv: list[str] | None = None) -> int:
                 # its own directory under the system temp dir: the server runs as `postgres`
                 # when we are root, and may not traverse a private work directory
                 server = PostgresServer(Path(tempfile.mkdtemp(prefix="custseg-pg-"))).start()
-                build_postgres(work, raw_path, args.skip_unit_tests, server)
+                build_postgres(work, raw_path, args.skip_unit_tests, server, extra_vars)
                 tables = read_postgres(server, marts)
             else:
-                build_spark(work, raw_path, args.skip_unit_tests)
+                build_spark(work, raw_path, args.skip_unit_tests, extra_vars)
                 tables = read_spark(work, marts)
             results[engine] = compare_all(reference, tables)
             report["engines"][engine] = {

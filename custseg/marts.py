@@ -17,6 +17,8 @@ PUBLIC_MARTS: tuple[str, ...] = (
     "segment_transitions",
     "segment_summary_history",
     "raw_files",
+    "customer_predictions",
+    "btyd_model_parameters",
 )
 
 # When a run validated or computed a row, and what it found of a file since the last run:

@@ -1,5 +1,7 @@
 """System (b), the engine floor: the compiled SQL of every model executed in one DuckDB
-connection, no dbt (the timed process ``_floor``)."""
+connection, no dbt (the timed process ``_floor``). A dbt Python model (the BTYD fit) runs its
+compiled module in-process the way dbt-duckdb does: ``model(dbt, con)``, the frame written as a
+table."""
 
 from __future__ import annotations
 
@@ -54,6 +56,7 @@ def floor_plan(manifest: dict[str, Any]) -> list[dict[str, Any]]:
                 "schema": node["schema"],
                 "relation": node["relation_name"],
                 "sql": node.get("compiled_code"),
+                "language": node.get("language") or "sql",
                 "seed_path": node["original_file_path"]
                 if node["resource_type"] == "seed"
                 else None,
@@ -61,6 +64,27 @@ def floor_plan(manifest: dict[str, Any]) -> list[dict[str, Any]]:
             }
         )
     return plan
+
+
+def _run_python_model(con: Any, step: dict[str, Any]) -> None:
+    """A dbt Python model's compiled module: model(dbt, con), its frame as the table."""
+    import importlib.util
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as handle:
+        handle.write(step["sql"].lstrip())
+    try:
+        spec = importlib.util.spec_from_file_location("floor_python_model", handle.name)
+        if spec is None or spec.loader is None:
+            raise BenchmarkError(f"{step['unique_id']}: cannot load its compiled Python")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        frame = module.model(module.dbtObj(con.table), con)
+    finally:
+        os.unlink(handle.name)
+    con.register("__floor_python_model", frame)
+    con.execute(f"create or replace table {step['relation']} as select * from __floor_python_model")
+    con.unregister("__floor_python_model")
 
 
 def _floor_main(argv: Sequence[str]) -> int:
@@ -95,6 +119,8 @@ def _floor_main(argv: Sequence[str]) -> int:
             con.execute(
                 f"create or replace table {step['relation']} as select {columns} from {reader}"
             )
+        elif step.get("language") == "python":
+            _run_python_model(con, step)
         elif step["materialized"] == "view":
             con.execute(f"create or replace view {step['relation']} as (\n{step['sql']}\n)")
         elif step["materialized"] == "table":

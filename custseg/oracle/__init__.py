@@ -19,6 +19,7 @@ Modules, one job each:
 - ``tiers``: pyramid/ABC, churn risk, value tier, lifecycle, control group (sections 6, 8-11);
 - ``segments``: the customer_segments mart (sections 5-11 assembled);
 - ``summary``: the segment_summary mart (section 12);
+- ``predictions``: customer_predictions from given BTYD parameters (section 14);
 - ``marts``: ``compute_all``, every mart for one raw data set.
 
 Usage::
@@ -37,6 +38,7 @@ from custseg.oracle.features import (
     resolve_as_of_date,
 )
 from custseg.oracle.marts import compute_all
+from custseg.oracle.predictions import customer_predictions
 from custseg.oracle.reading import load_fx_rates, load_raw
 from custseg.oracle.scoring import rfm_scores, value_scores
 from custseg.oracle.segments import customer_segments
@@ -78,6 +80,7 @@ __all__ = [
     "control_group",
     "convert_amounts",
     "customer_features",
+    "customer_predictions",
     "customer_segments",
     "load_fx_rates",
     "load_raw",

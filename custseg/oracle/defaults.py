@@ -48,9 +48,14 @@ ORACLE_VARS: tuple[str, ...] = (
     "churn_complaints_threshold",
     "churn_spend_drop_ratio",
     "churn_high_min_signals",
+    "churn_p_alive_below",
     "playbook_scheme",
     "control_group_share",
     "control_group_salt",
+    "prediction_horizons_days",
+    "clv_horizon_months",
+    "clv_monthly_discount_rate",
+    "clv_profit_margin",
 )
 
 # Project vars the oracle implements as fixed behaviour instead of reading them (their

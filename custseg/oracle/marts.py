@@ -11,6 +11,7 @@ import pandas as pd
 
 from custseg.oracle.defaults import resolve_vars
 from custseg.oracle.features import customer_features
+from custseg.oracle.predictions import BtydParameters, customer_predictions
 from custseg.oracle.reading import load_fx_rates, load_raw
 from custseg.oracle.segments import customer_segments
 from custseg.oracle.summary import segment_summary
@@ -25,8 +26,14 @@ def compute_all(
     run_date: dt.date | None = None,
     fmt: str = "csv",
     vars: Mapping[str, Any] | None = None,
+    btyd_parameters: BtydParameters | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """All oracle marts for one raw data set (default vars unless ``vars`` overrides them)."""
+    """All oracle marts for one raw data set (default vars unless ``vars`` overrides them).
+
+    ``btyd_parameters`` ({"bg_nbd": {r, alpha, a, b}, "gamma_gamma": {p, q, gamma}}, days) are
+    the fitted parameters to score with (the fit itself is checked against published results
+    and lifetimes, not re-done here); None = no parameters, as on an engine without a fit.
+    """
     v = resolve_vars(vars)
     if v["business_timezone"] != "UTC":
         raise NotImplementedError("the oracle implements business_timezone UTC only")
@@ -43,10 +50,19 @@ def compute_all(
         reporting_currency=v["reporting_currency"],
         business_timezone=v["business_timezone"],
     )
-    segments = customer_segments(features, seeds_dir, vars=v)
-    summary = segment_summary(segments, seeds_dir)
+    predictions = customer_predictions(
+        features,
+        btyd_parameters,
+        horizons=[int(days) for days in v["prediction_horizons_days"]],
+        clv_months=int(v["clv_horizon_months"]),
+        monthly_discount=float(v["clv_monthly_discount_rate"]),
+        margin=float(v["clv_profit_margin"]),
+    )
+    segments = customer_segments(features, seeds_dir, vars=v, predictions=predictions)
+    summary = segment_summary(segments, seeds_dir, predictions)
     return {
         "customer_features": features,
+        "customer_predictions": predictions,
         "customer_segments": segments,
         "segment_summary": summary,
         "quarantined_rows": quarantined,

@@ -16,11 +16,18 @@ from custseg.oracle.values import SCORE_SCALE
 
 
 def customer_segments(
-    features: pd.DataFrame, seeds_dir: Path, *, vars: Mapping[str, Any] | None = None
+    features: pd.DataFrame,
+    seeds_dir: Path,
+    *,
+    vars: Mapping[str, Any] | None = None,
+    predictions: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Sections 5-11: one row per known customer."""
+    """Sections 5-11: one row per known customer (``predictions``, section 14, give the
+    P(alive) of the optional churn signal)."""
     v = resolve_vars(vars)
     seg = features.reset_index(drop=True).copy()
+    if predictions is not None and float(v["churn_p_alive_below"]) > 0:
+        seg = seg.merge(predictions[["customer_id", "p_alive"]], on="customer_id", how="left")
     buyer = seg["is_buyer"].astype(bool)
     buyers = seg[buyer]
 

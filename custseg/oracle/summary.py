@@ -19,12 +19,30 @@ SCHEMES: tuple[str, ...] = (
 )
 
 
-def segment_summary(segments: pd.DataFrame, seeds_dir: Path | None = None) -> pd.DataFrame:
+def _mean(values: pd.Series) -> float | None:
+    present = [float(v) for v in values if v is not None and not pd.isna(v)]
+    return sum(present) / len(present) if present else None
+
+
+def segment_summary(
+    segments: pd.DataFrame,
+    seeds_dir: Path | None = None,
+    predictions: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Section 12: one row per scheme and segment present.
+
+    avg_predicted_clv and avg_p_alive average the customers of ``predictions`` (section 14)
+    that have a value; None where none has (or without ``predictions``).
 
     Ratios are floats; net_revenue is an exact Decimal; segment_rank/goal/kpi/action come
     from seed segment_playbook when ``seeds_dir`` is given.
     """
+    if predictions is not None:
+        segments = segments.merge(
+            predictions[["customer_id", "p_alive", "predicted_clv"]], on="customer_id", how="left"
+        )
+    else:
+        segments = segments.assign(p_alive=None, predicted_clv=None)
     total_customers = len(segments)
     total_net = _dsum(segments["net_revenue"])
     rows: list[dict[str, Any]] = []
@@ -58,6 +76,8 @@ def segment_summary(segments: pd.DataFrame, seeds_dir: Path | None = None) -> pd
                     "high_churn_risk_share": float((group["churn_risk"] == "high").sum() / n),
                     "avg_historic_clv": float(net / n),
                     "control_group_customers": int(group["is_control_group"].sum()),
+                    "avg_predicted_clv": _mean(group["predicted_clv"]),
+                    "avg_p_alive": _mean(group["p_alive"]),
                 }
             )
     summary = pd.DataFrame(rows)

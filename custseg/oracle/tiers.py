@@ -100,12 +100,20 @@ def _churn(features: pd.DataFrame, v: Mapping[str, Any]) -> pd.DataFrame:
             "falling_spend": falling_spend,
         }
     )
+    names = CHURN_SIGNALS
+    p_alive_below = float(v["churn_p_alive_below"])
+    if p_alive_below > 0:  # section 14's P(alive); none (no prediction) never fires
+        p_alive = (
+            features["p_alive"] if "p_alive" in features else pd.Series(None, index=features.index)
+        )
+        signals["unlikely_alive"] = [
+            p is not None and not pd.isna(p) and float(p) < p_alive_below for p in p_alive
+        ]
+        names = (*CHURN_SIGNALS, "unlikely_alive")
     fired = signals.sum(axis=1)
     high = int(v["churn_high_min_signals"])
     risk = np.where(fired >= high, "high", np.where(fired >= 1, "medium", "low"))
-    reasons = signals.apply(
-        lambda r: ",".join(name for name in CHURN_SIGNALS if r[name]) or "none", axis=1
-    )
+    reasons = signals.apply(lambda r: ",".join(name for name in names if r[name]) or "none", axis=1)
     return pd.DataFrame({"churn_risk": risk, "churn_risk_reasons": reasons}, index=features.index)
 
 

@@ -1,6 +1,8 @@
 {#
     The churn early-warning signals as (code, boolean SQL over customer_features
     columns), thresholds from vars. Order here is the order of churn_risk_reasons.
+    unlikely_alive (P(alive) of customer_predictions below churn_p_alive_below) is on only
+    when that var is above 0 (macro churn_uses_p_alive).
 #}
 {% macro churn_risk_signals() %}
     {%- set overdue_factor = var_number('churn_overdue_factor', 0) -%}
@@ -24,5 +26,15 @@
             'spend_previous_90_days > 0 and spend_last_90_days < '
             ~ spend_ratio ~ ' * spend_previous_90_days'),
     ] -%}
+    {%- if churn_uses_p_alive() -%}
+        {%- do signals.append(
+            ('unlikely_alive', 'p_alive < ' ~ var_number('churn_p_alive_below', 0, 1))) -%}
+    {%- endif -%}
     {{ return(signals) }}
+{% endmacro %}
+
+
+{# Whether the churn signals include P(alive) (var churn_p_alive_below above 0). #}
+{% macro churn_uses_p_alive() %}
+    {{ return(var_number('churn_p_alive_below', 0, 1) > 0) }}
 {% endmacro %}

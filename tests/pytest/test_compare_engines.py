@@ -53,3 +53,20 @@ def test_engine_specific_columns_of_the_quarantine_are_ignored() -> None:
     spark = [("T1", "file:///x/transactions.csv", "def")]
     assert compare_table("quarantined_rows", (columns, duck), (columns, spark)) == []
     assert compare_table("other_mart", (columns, duck), (columns, spark))
+
+
+def test_duckdbs_fit_becomes_the_other_engines_var() -> None:
+    """PostgreSQL and Spark score with DuckDB's parameters (var btyd_parameters), all of them,
+    exactly (repr round-trips a double), and no var when DuckDB had nothing to fit."""
+    from custseg.compare_engines import btyd_parameters_var
+
+    columns = ["model", "parameter", "estimate", "fit_status"]
+    rows = [
+        ("bg_nbd", "r", 0.24259292827982182, "converged"),
+        ("bg_nbd", "alpha", 30.894726, "converged"),
+        ("gamma_gamma", "p", None, "insufficient_data"),
+    ]
+    assert btyd_parameters_var((columns, rows)) == {
+        "bg_nbd": {"r": 0.24259292827982182, "alpha": 30.894726}
+    }
+    assert btyd_parameters_var((columns, [("bg_nbd", "r", None, "unavailable")])) is None

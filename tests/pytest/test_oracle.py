@@ -118,12 +118,14 @@ class Case:
     start: str = "2023-01-01"
     end: str = "2025-12-31"
     fmt: str = "csv"
+    dbt_vars: tuple[tuple[str, Any], ...] = ()
 
 
 CASES: tuple[Case, ...] = (
     Case("seed11-default-as-of", seed=11, customers=500, as_of_date=None, bad_row_share=0.02),
+    # P(alive) as a churn signal (var churn_p_alive_below, off by default)
     Case("seed23-as-of-2025-06-30", seed=23, customers=400, as_of_date="2025-06-30",
-         bad_row_share=0.02),
+         bad_row_share=0.02, dbt_vars=(("churn_p_alive_below", 0.5),)),
     Case("seed37-short-span-parquet", seed=37, customers=600, as_of_date=None,
          bad_row_share=0.03, start="2024-07-01", end="2025-09-30", fmt="parquet"),
 )  # fmt: skip
@@ -155,19 +157,26 @@ def build_and_compute(
     as_of_date: str | None,
     fmt: str = "csv",
     command: str = "build",
+    extra_vars: dict[str, Any] | None = None,
 ) -> tuple[Path, dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
     """dbt <command> on data_dir into a fresh DuckDB file; the marts and the oracle's marts."""
     db_path = work_dir / "warehouse.duckdb"
     dbt_vars: dict[str, Any] = {"raw_path": str(data_dir), "raw_format": fmt}
     if as_of_date is not None:
         dbt_vars["as_of_date"] = as_of_date
+    dbt_vars.update(extra_vars or {})
     run_date = dt.datetime.now(dt.UTC).date()
     run_dbt([command], db_path, dbt_vars=dbt_vars)
     if dt.datetime.now(dt.UTC).date() != run_date:
         pytest.skip("the build crossed midnight UTC; future_dated is ambiguous")
     marts = {
         name: read_exact(db_path, f"marts.{name}")
-        for name in ("customer_features", "customer_segments", "segment_summary")
+        for name in (
+            "customer_features",
+            "customer_segments",
+            "segment_summary",
+            "customer_predictions",
+        )
     }
     marts["quarantined_rows"] = read_table(db_path, "marts.quarantined_rows")
     assert_every_line_accounted(db_path, data_dir, fmt=fmt)
@@ -177,8 +186,21 @@ def build_and_compute(
         as_of_date=dt.date.fromisoformat(as_of_date) if as_of_date else None,
         run_date=run_date,
         fmt=fmt,
+        btyd_parameters=fitted_parameters(db_path),
+        vars=extra_vars,
     )
     return db_path, marts, expected
+
+
+def fitted_parameters(db_path: Path) -> dict[str, dict[str, float]] | None:
+    """The parameters the build fitted (the oracle scores with them; the fit itself is checked
+    against published results and lifetimes in test_cdnow.py): {model: {parameter: value}}."""
+    params = read_exact(db_path, "marts.btyd_model_parameters")
+    found: dict[str, dict[str, float]] = {}
+    for row in params.itertuples(index=False):
+        if row.estimate is not None and not pd.isna(row.estimate):
+            found.setdefault(row.model, {})[row.parameter] = float(row.estimate)
+    return found or None
 
 
 @pytest.fixture(scope="session", params=CASES, ids=[case.name for case in CASES])
@@ -195,7 +217,7 @@ def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         bad_row_share=case.bad_row_share,
     )
     db_path, marts, expected = build_and_compute(
-        work_dir, data_dir, as_of_date=case.as_of_date, fmt=case.fmt
+        work_dir, data_dir, as_of_date=case.as_of_date, fmt=case.fmt, extra_vars=dict(case.dbt_vars)
     )
     return Built(case, db_path, marts, expected)
 
@@ -371,9 +393,24 @@ SUMMARY_KINDS: dict[str, str] = {
     "high_churn_risk_share": "float",
     "avg_historic_clv": "float",
     "control_group_customers": "int",
+    "avg_predicted_clv": "float",
+    "avg_p_alive": "float",
     "segment_goal": "text",
     "target_kpi": "text",
     "recommended_action": "text",
+}
+
+
+PREDICTION_KINDS: dict[str, str] = {
+    "customer_id": "text",
+    "as_of_date": "date",
+    "p_alive": "float",
+    "expected_purchases_next_30_days": "float",
+    "expected_purchases_next_90_days": "float",
+    "expected_purchases_next_365_days": "float",
+    "expected_avg_order_value": "float",
+    "predicted_clv": "float",
+    "prediction_status": "text",
 }
 
 
@@ -485,6 +522,9 @@ def test_data_set_exercises_the_rules(built: Built) -> None:
     assert features["is_buyer"].sum() >= 100
     assert (~features["is_buyer"]).sum() >= 1
     assert expected["customer_segments"]["lifecycle_stage"].nunique() >= 5
+    if dict(built.case.dbt_vars).get("churn_p_alive_below"):
+        reasons = built.dbt["customer_segments"]["churn_risk_reasons"]
+        assert reasons.str.contains("unlikely_alive").sum() >= 5
 
 
 def test_quarantine_matches_oracle(built: Built) -> None:
@@ -527,6 +567,27 @@ def test_segment_summary_matches_oracle(built: Built) -> None:
             SUMMARY_KINDS,
         )
     )
+
+
+def test_customer_predictions_match_oracle(built: Built) -> None:
+    """SQL's Euler-transformed series against scipy's hyp2f1 on the published formulas."""
+    assert set(built.dbt["customer_predictions"]["prediction_status"]) >= {"scored", "prospect"}
+    assert_no_problems(
+        compare(
+            "customer_predictions",
+            built.expected["customer_predictions"],
+            built.dbt["customer_predictions"],
+            ["customer_id"],
+            PREDICTION_KINDS,
+        )
+    )
+
+
+def test_customer_predictions_equal_lifetimes(built: Built) -> None:
+    """And against the lifetimes library's own functions, with the same parameters."""
+    from test_cdnow import assert_scores_equal_lifetimes
+
+    assert_scores_equal_lifetimes(built.db_path, [30, 90, 365])
 
 
 # ---------------------------------------------------------------------------

@@ -15,7 +15,16 @@
 with
 
 customer_features as (
-    select * from {{ ref('customer_features') }}
+    {% if churn_uses_p_alive() %}
+        select
+            features.*,
+            predictions.p_alive
+        from {{ ref('customer_features') }} as features
+        left join {{ ref('customer_predictions') }} as predictions
+            on features.customer_id = predictions.customer_id
+    {% else %}
+        select * from {{ ref('customer_features') }}
+    {% endif %}
 ),
 
 signals as (

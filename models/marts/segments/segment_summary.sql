@@ -1,10 +1,29 @@
 -- Per scheme and segment: size, revenue, shares, AOV, recency, churn, CLV and playbook goal.
+{#
+    avg_predicted_clv and avg_p_alive average customer_predictions over the segment's
+    customers that have one, summed as exact decimals so that the result does not depend
+    on the order rows are added in (threads).
+#}
 {% set schemes = segmentation_schemes() %}
 
 with
 
-customer_segments as (
+customer_segments_only as (
     select * from {{ ref('customer_segments') }}
+),
+
+customer_predictions as (
+    select * from {{ ref('customer_predictions') }}
+),
+
+customer_segments as (
+    select
+        customer_segments_only.*,
+        cast(customer_predictions.p_alive as decimal(38, 15)) as p_alive_exact,
+        cast(customer_predictions.predicted_clv as decimal(38, 9)) as predicted_clv_exact
+    from customer_segments_only
+    left join customer_predictions
+        on customer_segments_only.customer_id = customer_predictions.customer_id
 ),
 
 segment_playbook as (
@@ -35,7 +54,11 @@ segments_aggregated as (
                 as dormant_or_churned_customers,
             {{ count_where("churn_risk = 'high'") }}
                 as high_churn_risk_customers,
-            {{ count_where('is_control_group') }} as control_group_customers
+            {{ count_where('is_control_group') }} as control_group_customers,
+            sum(predicted_clv_exact) as predicted_clv_sum,
+            count(predicted_clv_exact) as predicted_clv_customers,
+            sum(p_alive_exact) as p_alive_sum,
+            count(p_alive_exact) as p_alive_customers
         from customer_segments
         group by {{ scheme }}
         {% if not loop.last %}union all{% endif %}
@@ -84,6 +107,18 @@ kpis as (
         cast(segments_aggregated.net_revenue as {{ type_double() }})
         / segments_aggregated.customers as avg_historic_clv,
         segments_aggregated.control_group_customers,
+        case
+            when segments_aggregated.predicted_clv_customers > 0
+                then
+                    cast(segments_aggregated.predicted_clv_sum as {{ type_double() }})
+                    / segments_aggregated.predicted_clv_customers
+        end as avg_predicted_clv,
+        case
+            when segments_aggregated.p_alive_customers > 0
+                then
+                    cast(segments_aggregated.p_alive_sum as {{ type_double() }})
+                    / segments_aggregated.p_alive_customers
+        end as avg_p_alive,
         segment_playbook.goal as segment_goal,
         segment_playbook.target_kpi,
         segment_playbook.recommended_action
