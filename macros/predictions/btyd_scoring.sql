@@ -17,7 +17,7 @@
 
     Error bound. Term k+1 is term k times rho_k = (A + k)(B + k) z / ((C + k)(k + 1)). With
     A = C - r - x <= C, B = a - 1 > -1 and k >= K >= 50, |rho_k| <= zeta = z * max(1, (K + a - 1) / (K + 1)),
-    so the sum of the terms after the K-th is at most |term_K| zeta / (1 - zeta): macro
+    so the terms not summed, term_K and after, add up to at most |term_K| / (1 - zeta): macro
     btyd_series_error_bound turns it into a bound on U, which a data test keeps below
     btyd_series_tolerance (relative) for every curve point.
 #}
@@ -102,17 +102,20 @@
 {%- endmacro %}
 
 
-{# An upper bound on the absolute error of U from stopping the series after `terms` terms;
-   null when it cannot be bounded (zeta >= 1). #}
+{# An upper bound on the absolute error of U from stopping the series after `terms` terms
+   (series_term is term K, the first not summed); null when it cannot be bounded (zeta >= 1),
+   which fails the tolerance test. A term below 1e-250 counts as 0 (PostgreSQL raises on
+   float underflow). #}
 {% macro btyd_series_error_bound(x, terms) -%}
     {%- set zeta -%}
         (z * greatest(1.0, ({{ terms }}.0 + btyd_a - 1) / {{ terms + 1 }}.0))
     {%- endset -%}
     case
-        when {{ zeta }} < 1
-            then abs((btyd_a + btyd_b + {{ x }} - 1) / nullif(btyd_a - 1, 0))
-                * power(1 - z, btyd_a - 1)
-                * abs(series_term) * {{ zeta }} / (1 - {{ zeta }})
+        when {{ zeta }} >= 1 then null
+        when abs(series_term) < 1e-250 then 0.0
+        else abs((btyd_a + btyd_b + {{ x }} - 1) / nullif(btyd_a - 1, 0))
+            * power(1 - z, btyd_a - 1)
+            * (abs(series_term) / (1 - {{ zeta }}))
     end
 {%- endmacro %}
 

@@ -590,6 +590,14 @@ def test_customer_predictions_equal_lifetimes(built: Built) -> None:
     assert_scores_equal_lifetimes(built.db_path, [30, 90, 365])
 
 
+def test_fit_equals_lifetimes_fit(built: Built) -> None:
+    """The parameters the oracle scores with are the maximum lifetimes' own fitter finds on the
+    same generated customers (a wrong fit would otherwise pass the two tests above)."""
+    from test_cdnow import assert_fit_equals_lifetimes_fit
+
+    assert_fit_equals_lifetimes_fit(built.db_path)
+
+
 # ---------------------------------------------------------------------------
 # The comparison can fail
 # ---------------------------------------------------------------------------

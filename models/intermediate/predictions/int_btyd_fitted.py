@@ -18,6 +18,8 @@ import pandas as pd
 from scipy import optimize, special
 
 BG_NBD = ("r", "alpha", "a", "b")
+# the objective where the likelihood is not finite (the optimiser steps back from it)
+INFEASIBLE = 1e300
 GAMMA_GAMMA = ("p", "q", "gamma")
 
 
@@ -42,6 +44,48 @@ def bg_nbd_log_likelihood(params, x, t_x, T, x_values, x_index):
     return per_x[x_index] + np.logaddexp(alive, dropped)
 
 
+def bg_nbd_gradient(params, x, t_x, T, x_values, x_index):
+    """Per-row gradient of bg_nbd_log_likelihood in (r, alpha, a, b): rows x 4."""
+    r, alpha, a, b = params
+    ll_alive = -(r + x) * np.log(alpha + T)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        drop_per_x = np.where(x_values > 0, np.log(a) - np.log(b + x_values - 1), -np.inf)
+        inverse_b_per_x = np.where(x_values > 0, 1.0 / (b + x_values - 1), 0.0)
+    ll_dropped = drop_per_x[x_index] - (r + x) * np.log(alpha + t_x)
+    # weight of the drop-out term in the sum of the two (0 without a repeat purchase)
+    share = np.exp(ll_dropped - np.logaddexp(ll_alive, ll_dropped))
+    d_r = (
+        (special.digamma(r + x_values) - special.digamma(r))[x_index]
+        + np.log(alpha)
+        - (1 - share) * np.log(alpha + T)
+        - share * np.log(alpha + t_x)
+    )
+    d_alpha = r / alpha - (r + x) * ((1 - share) / (alpha + T) + share / (alpha + t_x))
+    d_a = (special.digamma(a + b) - special.digamma(a + b + x_values))[x_index] + share / a
+    d_b = (
+        special.digamma(a + b)
+        + special.digamma(b + x_values)
+        - special.digamma(b)
+        - special.digamma(a + b + x_values)
+    )[x_index] - share * inverse_b_per_x[x_index]
+    return np.column_stack([d_r, d_alpha, d_a, d_b])
+
+
+def gamma_gamma_gradient(params, x, zbar):
+    """Per-row gradient of gamma_gamma_log_likelihood in (p, q, gamma): rows x 3."""
+    p, q, gamma = params
+    d_p = x * (
+        special.digamma(p * x + q)
+        - special.digamma(p * x)
+        + np.log(zbar)
+        + np.log(x)
+        - np.log(gamma + x * zbar)
+    )
+    d_q = special.digamma(p * x + q) - special.digamma(q) + np.log(gamma) - np.log(gamma + x * zbar)
+    d_gamma = q / gamma - (p * x + q) / (gamma + x * zbar)
+    return np.column_stack([d_p, d_q, d_gamma])
+
+
 def gamma_gamma_log_likelihood(params, x, zbar):
     """Per-customer log density of the mean spend zbar of x purchases (FH 2013, eq. 3)."""
     p, q, gamma = params
@@ -56,26 +100,38 @@ def gamma_gamma_log_likelihood(params, x, zbar):
     )
 
 
-def fit(log_likelihood, columns, weights, start, max_iterations):
+def fit(log_likelihood, gradient, columns, weights, start, max_iterations):
     """Maximise the weighted log-likelihood over log-parameters; (params, ll, converged).
 
-    BFGS on the mean log-likelihood per customer from `start`; when that does not reach a flat
-    gradient, Nelder-Mead from `start` and BFGS again from its optimum. Deterministic: fixed
-    starts, pairwise sums (np.sum) in a fixed row order.
+    BFGS with the analytic gradient on the mean log-likelihood per customer, from `start`;
+    when that does not reach a flat gradient, Nelder-Mead from `start` and BFGS again from
+    its optimum. Deterministic: fixed starts, pairwise sums (np.sum) in a fixed row order.
     """
     total = float(weights.sum())
 
     def negative_mean(log_params):
         value = -float(np.sum(weights * log_likelihood(np.exp(log_params), *columns))) / total
-        return value if math.isfinite(value) else 1e300
+        return value if math.isfinite(value) else INFEASIBLE
+
+    def raw_gradient(log_params):
+        params = np.exp(log_params)
+        per_row = gradient(params, *columns)
+        # chain rule for log-parameters: d/d(log p) = p d/dp
+        return -np.sum(weights[:, None] * per_row, axis=0) * params / total
+
+    def negative_mean_gradient(log_params):
+        value = raw_gradient(log_params)
+        return np.where(np.isfinite(value), value, 0.0)
 
     def flat(point):
-        gradient = optimize.approx_fprime(point, negative_mean, 1e-7)
-        return bool(np.all(np.isfinite(gradient)) and np.max(np.abs(gradient)) < 1e-4)
+        value = raw_gradient(point)
+        return bool(np.all(np.isfinite(value)) and np.max(np.abs(value)) < 1e-6)
 
     start_point = np.log(np.asarray(start, dtype=float))
-    options = {"gtol": 1e-9, "maxiter": max_iterations}
-    best = optimize.minimize(negative_mean, start_point, method="BFGS", options=options)
+    options = {"gtol": 1e-10, "maxiter": max_iterations}
+    best = optimize.minimize(
+        negative_mean, start_point, jac=negative_mean_gradient, method="BFGS", options=options
+    )
     if not flat(best.x):
         simplex = optimize.minimize(
             negative_mean,
@@ -83,16 +139,19 @@ def fit(log_likelihood, columns, weights, start, max_iterations):
             method="Nelder-Mead",
             options={"maxiter": max_iterations, "xatol": 1e-10, "fatol": 1e-12, "adaptive": True},
         )
-        polished = optimize.minimize(negative_mean, simplex.x, method="BFGS", options=options)
+        polished = optimize.minimize(
+            negative_mean, simplex.x, jac=negative_mean_gradient, method="BFGS", options=options
+        )
         for candidate in (simplex, polished):
             if candidate.fun < best.fun:
                 best = candidate
     params = np.exp(best.x)
     log_likelihood_value = -float(best.fun) * total
     # converged: a finite optimum, interior (no parameter running off to 0 or infinity), and a
-    # gradient of the mean log-likelihood (in log-parameters) flat to 1e-4
+    # gradient of the mean log-likelihood (in log-parameters) flat to 1e-6
     converged = bool(
-        math.isfinite(log_likelihood_value)
+        best.fun < INFEASIBLE
+        and math.isfinite(log_likelihood_value)
         and np.all(np.isfinite(params))
         and np.all(np.abs(best.x) < 25)
         and flat(best.x)
@@ -149,9 +208,12 @@ def model(dbt, session):
             x_values,
             x_index,
         )
-        start = (1.0, max(float(buyers.t.mean()), 1.0), 1.0, 1.0)
+        # starts from the sorted, grouped rows, so that row order cannot change a bit of them
+        mean_age = float(np.sum(grouped.t * grouped.customers)) / float(grouped.customers.sum())
+        start = (1.0, max(mean_age, 1.0), 1.0, 1.0)
         params, ll, ok = fit(
             bg_nbd_log_likelihood,
+            bg_nbd_gradient,
             columns,
             grouped.customers.to_numpy(float),
             start,
@@ -166,9 +228,11 @@ def model(dbt, session):
     if enough and len(spenders) >= min_repeat_buyers:
         grouped = spenders.groupby(["x", "zbar"], sort=True).size().reset_index(name="customers")
         columns = (grouped.x.to_numpy(), grouped.zbar.to_numpy())
-        start = (1.0, 2.0, max(float(spenders.zbar.mean()), 1.0))
+        mean_zbar = float(np.sum(grouped.zbar * grouped.customers)) / float(grouped.customers.sum())
+        start = (1.0, 2.0, max(mean_zbar, 1.0))
         params, ll, ok = fit(
             gamma_gamma_log_likelihood,
+            gamma_gamma_gradient,
             columns,
             grouped.customers.to_numpy(float),
             start,

@@ -14,17 +14,22 @@
 
 with
 
+customer_features_only as (
+    select * from {{ ref('customer_features') }}
+),
+
+customer_predictions as (
+    select * from {{ ref('customer_predictions') }}
+),
+
 customer_features as (
-    {% if churn_uses_p_alive() %}
-        select
-            features.*,
-            predictions.p_alive
-        from {{ ref('customer_features') }} as features
-        left join {{ ref('customer_predictions') }} as predictions
-            on features.customer_id = predictions.customer_id
-    {% else %}
-        select * from {{ ref('customer_features') }}
-    {% endif %}
+    {#- p_alive for the optional unlikely_alive signal (var churn_p_alive_below) -#}
+    select
+        customer_features_only.*,
+        customer_predictions.p_alive
+    from customer_features_only
+    left join customer_predictions
+        on customer_features_only.customer_id = customer_predictions.customer_id
 ),
 
 signals as (
