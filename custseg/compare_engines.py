@@ -121,6 +121,29 @@ def btyd_parameters_var(parameters: Table) -> dict[str, dict[str, float]] | None
     return given or None
 
 
+def smart_segment_model_var(profiles: Table) -> list[dict[str, Any]] | None:
+    """DuckDB's cluster_profiles feature rows as var smart_segment_model (the k-means model)."""
+    columns, rows = profiles
+    names = ("cluster_number", "feature", "transform", "weight", "center", "scale", "centroid")
+    kind, item = columns.index("profile_kind"), columns.index("item")
+    index = {name: columns.index("item" if name == "feature" else name) for name in names}
+    model = [
+        {
+            name: (
+                int(row[index[name]])
+                if name == "cluster_number"
+                else row[index[name]]
+                if name in ("feature", "transform")
+                else float(row[index[name]])
+            )
+            for name in names
+        }
+        for row in rows
+        if row[kind] == "feature" and row[item] is not None
+    ]
+    return sorted(model, key=lambda r: (r["cluster_number"], r["feature"])) or None
+
+
 def _build_args(
     engine: str,
     work: Path,
@@ -467,8 +490,12 @@ def main(argv: list[str] | None = None) -> int:
         report["engines"]["duckdb"] = {"seconds": round(time.monotonic() - started, 1)}
         # the other engines score with DuckDB's fit (they run no dbt Python models)
         fitted = btyd_parameters_var(reference["btyd_model_parameters"])
-        extra_vars = {"btyd_parameters": fitted} if fitted else {}
+        extra_vars: dict[str, Any] = {"btyd_parameters": fitted} if fitted else {}
         report["btyd_parameters"] = fitted
+        # and assign customers to DuckDB's k-means centroids
+        clusters = smart_segment_model_var(reference["cluster_profiles"])
+        if clusters:
+            extra_vars["smart_segment_model"] = clusters
         results: dict[str, dict[str, list[str]]] = {}
         for engine in engines:
             if engine == "duckdb":

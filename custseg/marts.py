@@ -19,6 +19,7 @@ PUBLIC_MARTS: tuple[str, ...] = (
     "raw_files",
     "customer_predictions",
     "btyd_model_parameters",
+    "cluster_profiles",
 )
 
 # When a run validated or computed a row, and what it found of a file since the last run:

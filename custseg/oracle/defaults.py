@@ -56,6 +56,12 @@ ORACLE_VARS: tuple[str, ...] = (
     "clv_horizon_months",
     "clv_monthly_discount_rate",
     "clv_profit_margin",
+    "membership_points_per_unit",
+    "membership_points_rounding",
+    "membership_window",
+    "membership_review",
+    "membership_max_downgrade_levels",
+    "smart_segment_value_measure",
 )
 
 # Project vars the oracle implements as fixed behaviour instead of reading them (their

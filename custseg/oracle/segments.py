@@ -21,9 +21,12 @@ def customer_segments(
     *,
     vars: Mapping[str, Any] | None = None,
     predictions: pd.DataFrame | None = None,
+    membership: pd.DataFrame | None = None,
+    smart: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Sections 5-11: one row per known customer (``predictions``, section 14, give the
-    P(alive) of the optional churn signal)."""
+    """Sections 5-11, 15 and 16: one row per known customer (``predictions``, section 14,
+    give the P(alive) of the optional churn signal; ``membership`` and ``smart`` the
+    membership levels and smart segments, one row per customer)."""
     v = resolve_vars(vars)
     seg = features.reset_index(drop=True).copy()
     if predictions is not None and float(v["churn_p_alive_below"]) > 0:
@@ -72,6 +75,33 @@ def customer_segments(
     seg["value_tier"] = _value_tier(seg, seeds_dir)
     seg["lifecycle_stage"] = _lifecycle(seg, v)
 
+    # Sections 15 and 16
+    membership_columns = [
+        "membership_level",
+        "membership_rank",
+        "qualifying_points",
+        "points_to_next_level",
+        "membership_level_since",
+        "membership_next_review_date",
+    ]
+    smart_columns = ["smart_segment", "smart_cluster_number"]
+    if membership is not None:
+        renamed = membership.rename(
+            columns={
+                "level_since": "membership_level_since",
+                "next_review_date": "membership_next_review_date",
+            }
+        )
+        seg = seg.merge(renamed[["customer_id", *membership_columns]], on="customer_id", how="left")
+    else:
+        for column in membership_columns:
+            seg[column] = None
+    if smart is not None:
+        seg = seg.merge(smart[["customer_id", *smart_columns]], on="customer_id", how="left")
+    else:
+        seg["smart_segment"] = seg["is_buyer"].map(lambda b: "Unsegmented" if b else "Prospect")
+        seg["smart_cluster_number"] = None
+
     # Section 11
     seg["is_control_group"] = control_group(
         seg["customer_id"], str(v["control_group_salt"]), v["control_group_share"]
@@ -92,6 +122,8 @@ def customer_segments(
         "abc_class",
         "value_tier",
         "lifecycle_stage",
+        "membership_level",
+        "smart_segment",
         "churn_risk",
         "churn_risk_reasons",
         "segment_goal",
@@ -106,6 +138,10 @@ def customer_segments(
         "loyalty_score",
         "potential_score",
         "value_score",
+        "membership_rank",
+        "qualifying_points",
+        "points_to_next_level",
+        "smart_cluster_number",
         "purchase_days",
         "order_count",
         "recency_days",
@@ -113,6 +149,8 @@ def customer_segments(
         "net_revenue",
         "is_buyer",
         "is_control_group",
+        "membership_level_since",
+        "membership_next_review_date",
         "as_of_date",
         # helpers for segment_summary
         "repeat_purchase_days",

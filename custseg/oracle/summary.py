@@ -16,6 +16,8 @@ SCHEMES: tuple[str, ...] = (
     "abc_class",
     "value_tier",
     "lifecycle_stage",
+    "membership_level",
+    "smart_segment",
 )
 
 

@@ -14,6 +14,8 @@
         {'name': 'abc_class', 'tracked': false},
         {'name': 'value_tier', 'tracked': true},
         {'name': 'lifecycle_stage', 'tracked': true},
+        {'name': 'membership_level', 'tracked': true},
+        {'name': 'smart_segment', 'tracked': true},
     ] -%}
     {%- set names = [] -%}
     {%- for scheme in schemes if scheme.tracked or not tracked_only -%}

@@ -123,11 +123,18 @@ class Case:
 
 CASES: tuple[Case, ...] = (
     Case("seed11-default-as-of", seed=11, customers=500, as_of_date=None, bad_row_share=0.02),
-    # P(alive) as a churn signal (var churn_p_alive_below, off by default)
+    # P(alive) as a churn signal (var churn_p_alive_below, off by default); membership points
+    # by calendar year, reviewed on anniversaries, rounded, half a point per unit
     Case("seed23-as-of-2025-06-30", seed=23, customers=400, as_of_date="2025-06-30",
-         bad_row_share=0.02, dbt_vars=(("churn_p_alive_below", 0.5),)),
+         bad_row_share=0.02, dbt_vars=(
+             ("churn_p_alive_below", 0.5), ("membership_window", "calendar_year"),
+             ("membership_review", "membership_anniversary"),
+             ("membership_points_rounding", "round"), ("membership_points_per_unit", 0.5))),
+    # lifetime points, a review drops straight to the level earned, exact points; k = 4
     Case("seed37-short-span-parquet", seed=37, customers=600, as_of_date=None,
-         bad_row_share=0.03, start="2024-07-01", end="2025-09-30", fmt="parquet"),
+         bad_row_share=0.03, start="2024-07-01", end="2025-09-30", fmt="parquet", dbt_vars=(
+             ("membership_window", "lifetime"), ("membership_max_downgrade_levels", 0),
+             ("membership_points_rounding", "none"), ("smart_segment_k", 4))),
 )  # fmt: skip
 
 
@@ -187,6 +194,7 @@ def build_and_compute(
         run_date=run_date,
         fmt=fmt,
         btyd_parameters=fitted_parameters(db_path),
+        smart_segment_model=fitted_smart_segment_model(db_path),
         vars=extra_vars,
     )
     return db_path, marts, expected
@@ -201,6 +209,26 @@ def fitted_parameters(db_path: Path) -> dict[str, dict[str, float]] | None:
         if row.estimate is not None and not pd.isna(row.estimate):
             found.setdefault(row.model, {})[row.parameter] = float(row.estimate)
     return found or None
+
+
+def fitted_smart_segment_model(db_path: Path) -> list[dict[str, Any]] | None:
+    """The k-means model the build fitted, as cluster_profiles shows it (the oracle assigns with
+    it; the fit itself is checked against scikit-learn in test_smart_segments.py)."""
+    profiles = read_exact(db_path, "marts.cluster_profiles")
+    rows = profiles[profiles["profile_kind"] == "feature"]
+    model = [
+        {
+            "cluster_number": int(row.cluster_number),
+            "feature": row.item,
+            "transform": row.transform,
+            "weight": float(row.weight),
+            "center": float(row.center),
+            "scale": float(row.scale),
+            "centroid": float(row.centroid),
+        }
+        for row in rows.itertuples(index=False)
+    ]
+    return model or None
 
 
 @pytest.fixture(scope="session", params=CASES, ids=[case.name for case in CASES])
@@ -353,6 +381,14 @@ SEGMENT_KINDS: dict[str, str] = {
     "abc_class": "text",
     "value_tier": "text",
     "lifecycle_stage": "text",
+    "membership_level": "text",
+    "smart_segment": "text",
+    "membership_rank": "int",
+    "qualifying_points": "money",
+    "points_to_next_level": "money",
+    "smart_cluster_number": "int",
+    "membership_level_since": "date",
+    "membership_next_review_date": "date",
     "churn_risk": "text",
     "churn_risk_reasons": "text",
     "segment_goal": "text",

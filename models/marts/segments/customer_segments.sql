@@ -28,6 +28,14 @@ churn_risk as (
     select * from {{ ref('int_customers_churn_risk') }}
 ),
 
+membership as (
+    select * from {{ ref('int_customers_membership_levelled') }}
+),
+
+smart_segmented as (
+    select * from {{ ref('int_customers_smart_segmented') }}
+),
+
 rfm_segment_grid as (
     select * from {{ ref('rfm_segment_grid') }}
     where grid = {{ sql_string(grid) }}
@@ -66,7 +74,18 @@ joined as (
         value_tiered.value_score,
         value_tiered.value_tier,
         churn_risk.churn_risk,
-        churn_risk.churn_risk_reasons
+        churn_risk.churn_risk_reasons,
+        membership.membership_level,
+        membership.membership_rank,
+        membership.qualifying_points,
+        membership.points_to_next_level,
+        membership.level_since as membership_level_since,
+        membership.next_review_date as membership_next_review_date,
+        case
+            when not customer_features.is_buyer then 'Prospect'
+            else coalesce(smart_segmented.smart_segment, 'Unsegmented')
+        end as smart_segment,
+        smart_segmented.smart_cluster_number
     from customer_features
     left join rfm_scored
         on customer_features.customer_id = rfm_scored.customer_id
@@ -81,6 +100,10 @@ joined as (
         on customer_features.customer_id = value_tiered.customer_id
     left join churn_risk
         on customer_features.customer_id = churn_risk.customer_id
+    left join membership
+        on customer_features.customer_id = membership.customer_id
+    left join smart_segmented
+        on customer_features.customer_id = smart_segmented.customer_id
 ),
 
 staged as (
@@ -104,6 +127,8 @@ actioned as (
         staged.abc_class,
         staged.value_tier,
         staged.lifecycle_stage,
+        staged.membership_level,
+        staged.smart_segment,
         staged.churn_risk,
         staged.churn_risk_reasons,
 
@@ -122,6 +147,10 @@ actioned as (
         staged.loyalty_score,
         staged.potential_score,
         staged.value_score,
+        staged.membership_rank,
+        staged.qualifying_points,
+        staged.points_to_next_level,
+        staged.smart_cluster_number,
 
         ---------- measures (from customer_features, for convenience)
         staged.purchase_days,
@@ -135,6 +164,8 @@ actioned as (
         staged.is_control_group,
 
         ---------- dates
+        staged.membership_level_since,
+        staged.membership_next_review_date,
         staged.as_of_date
     from staged
     left join segment_playbook
