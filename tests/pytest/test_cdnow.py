@@ -64,6 +64,9 @@ def cdnow(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, pd.Data
             "+customer_predictions",
             "+raw_files",
             "+quarantined_rows",
+            "+customer_segments",
+            "+cluster_profiles",
+            "int_smart_segment_diagnostics",
             "--indirect-selection",
             "cautious",
         ],
@@ -248,3 +251,87 @@ def assert_fit_equals_lifetimes_fit(db: Path) -> None:
     assert math.isclose(ours["bg_nbd", "alpha"] / 7, theirs_bg["alpha"], rel_tol=1e-4)
     for name, theirs in (("p", "p"), ("q", "q"), ("gamma", "v")):
         assert math.isclose(ours["gamma_gamma", name], theirs_gg[theirs], rel_tol=1e-4)
+
+
+# ---------------------------------------------------------------------------------------------
+# Membership levels and smart segments on CDNOW (docs/RULES.md sections 15 and 16)
+# ---------------------------------------------------------------------------------------------
+def test_membership_levels_equal_the_oracle(cdnow) -> None:
+    """Every CDNOW customer's level, points and dates equal the day-by-day re-computation."""
+    from decimal import Decimal
+
+    from custseg.oracle.membership import customer_membership
+
+    db, raw, _ = cdnow
+    tx = pd.read_csv(raw / "transactions.csv", dtype=str)
+    tx["business_date"] = pd.to_datetime(tx["transaction_at"]).dt.normalize()
+    tx = tx[tx["business_date"] <= pd.Timestamp(CALIBRATION_END)].copy()
+    tx["amount_converted"] = tx["amount"].map(Decimal)
+    segments = read_table(db, "marts.customer_segments").sort_values("customer_id")
+    levels = pd.read_csv(Path(__file__).resolve().parents[2] / "seeds" / "membership_levels.csv")
+    expected = customer_membership(
+        tx[["customer_id", "business_date", "transaction_type", "amount_converted"]],
+        segments["customer_id"],
+        levels.astype(str),
+        as_of=pd.Timestamp(CALIBRATION_END),
+        points_per_unit="1",
+        rounding="floor",
+        window="rolling_12_months",
+        review="calendar_year_end",
+        max_downgrade_levels=1,
+    ).set_index("customer_id")
+    actual = segments.set_index("customer_id")
+    assert (actual["membership_level"] == expected["membership_level"]).all()
+    assert all(
+        Decimal(str(a)) == b
+        for a, b in zip(actual["qualifying_points"], expected["qualifying_points"], strict=True)
+    )
+    since = pd.to_datetime(actual["membership_level_since"])
+    assert (since == pd.to_datetime(expected["level_since"])).all()
+    # the published log spans 1997-01 ... 1998-06: the 1997-12-31 review is after the
+    # calibration end, so nobody has been reviewed, and several levels are held
+    assert actual["membership_level"].nunique() >= 3
+    assert set(pd.to_datetime(actual["membership_next_review_date"]).dropna()) == {
+        pd.Timestamp("1997-12-31")
+    }
+
+
+def test_smart_segment_fit_is_within_one_percent_of_scikit_learns_best(cdnow) -> None:
+    from sklearn.cluster import KMeans
+
+    db, _, _ = cdnow
+    features = read_table(db, "marts.customer_features")
+    profiles = read_table(db, "marts.cluster_profiles")
+    model = profiles[profiles["profile_kind"] == "feature"].drop_duplicates("item")
+    buyers = features[features["is_buyer"]].sort_values("customer_id")
+    columns = []
+    for row in model.sort_values("item").itertuples(index=False):
+        x = buyers[row.item].astype(float).to_numpy()
+        x = np.log1p(np.maximum(x, 0.0)) if row.transform == "log1p" else x
+        scale = x.std() if x.std() > 0 else 1.0
+        columns.append((x - x.mean()) / scale * np.sqrt(row.weight))
+    points = np.column_stack(columns)
+    k = profiles["cluster_number"].nunique()
+    best = min(
+        KMeans(n_clusters=k, n_init=10, random_state=seed).fit(points).inertia_
+        for seed in (1, 2, 3)
+    )
+    ours = float(
+        read_table(db, "intermediate.int_customers_smart_segmented")["smart_segment_distance"].sum()
+    )
+    assert ours <= best * 1.01, (ours, best)
+    segments = read_table(db, "marts.customer_segments")
+    assert set(segments["smart_segment"]) == {
+        "High value", "Growth", "Active", "Potential", "Low value"
+    }  # fmt: skip
+
+
+def test_silhouette_is_reported_for_every_k(cdnow) -> None:
+    """k is not chosen from silhouette (it favours small k on CDNOW): it is reported per k."""
+    db, _, _ = cdnow
+    diagnostics = read_table(db, "intermediate.int_smart_segment_diagnostics")
+    assert list(diagnostics["k"]) == [2, 3, 4, 5, 6, 7, 8]
+    assert diagnostics["silhouette"].between(-1, 1).all()
+    assert diagnostics.loc[diagnostics["is_configured_k"], "k"].tolist() == [5]
+    best_k = int(diagnostics.loc[diagnostics["silhouette"].idxmax(), "k"])
+    assert best_k <= 3, diagnostics

@@ -6,19 +6,15 @@ standardised units. The assignment of customers to the nearest centroid is SQL
 (int_customers_smart_segmented), so it runs on every engine; this model is the part SQL
 cannot do.
 
-Deterministic: buyers are sorted by customer_id, scikit-learn gets a fixed n_init and
-random_state and runs on one thread. Stable: when this model's previous table holds a fit on
-the same features and k, a second fit starts from its centroids (re-standardised) and is kept
-unless the fresh fit's inertia is lower by more than smart_segment_stickiness (relative); the
-new clusters are then matched one to one to the previous ones (least total distance) and keep
-their numbers. Without a previous fit, cluster numbers follow the value rank (1 = the highest
-mean value measure).
+Deterministic and memoryless: buyers are sorted by customer_id, scikit-learn gets a fixed
+n_init and random_state and runs on one thread, and nothing of an earlier run is read, so the
+same data give the same model (an as-of build reproduces its history snapshot, an incremental
+run equals a full refresh). Cluster numbers follow the value rank (1 = the highest mean value
+measure), so k-means' arbitrary label order never reaches a number or a name.
 """
 
-import duckdb
 import numpy as np
 import pandas as pd
-from scipy.optimize import linear_sum_assignment
 from sklearn.cluster import KMeans
 from threadpoolctl import threadpool_limits
 
@@ -46,30 +42,12 @@ def transformed(values, transform):
     return values
 
 
-def previous_fit(session, this, features, k):
-    """The previous run's fit (same features, transforms, weights and k), or None."""
-    try:
-        previous = session.sql(f"select * from {this}").df()
-    except duckdb.CatalogException:  # the first run: no previous table
-        return None
-    if previous.empty or previous["fit_status"].iloc[0] != "fitted":
-        return None
-    spec = previous.drop_duplicates("feature").set_index("feature")
-    if sorted(spec.index) != sorted(features.feature) or int(previous["k"].iloc[0]) != k:
-        return None
-    for row in features.to_dict("records"):
-        if spec.loc[row["feature"], "transform"] != row["transform"]:
-            return None
-    return previous
-
-
 def model(dbt, session):
     dbt.config(materialized="table")
     k = int(dbt.config.get("smart_segment_k"))
     n_init = int(dbt.config.get("smart_segment_n_init"))
     random_state = int(dbt.config.get("smart_segment_random_state"))
     min_customers = int(dbt.config.get("smart_segment_min_customers"))
-    stickiness = float(dbt.config.get("smart_segment_stickiness"))
     value_measure = str(dbt.config.get("smart_segment_value_measure"))
 
     features = dbt.ref("smart_segment_features").df().sort_values("feature", kind="stable")
@@ -153,37 +131,16 @@ def model(dbt, session):
     points = standardised * root_weights
 
     with threadpool_limits(limits=1):
-        fresh = KMeans(n_clusters=k, n_init=n_init, random_state=random_state).fit(points)
-        chosen, init = fresh, "k-means++"
-        previous = previous_fit(session, dbt.this, features, k)
-        if previous is not None:
-            spec = previous.drop_duplicates("feature").set_index("feature").loc[names]
-            wide = previous.pivot(index="cluster_number", columns="feature", values="centroid")
-            wide = wide[names].sort_index()
-            # previous centroids in transformed units, re-standardised with this fit's scaling
-            original = wide.to_numpy(float) * spec.scale.to_numpy(float) + spec.center.to_numpy(
-                float
-            )
-            start = (original - centers) / scales * root_weights
-            warm = KMeans(n_clusters=k, n_init=1, init=start).fit(points)
-            if warm.inertia_ <= fresh.inertia_ * (1 + stickiness):
-                chosen, init = warm, "previous"
-            # match the chosen clusters to the previous ones: they keep their numbers
-            cost = ((chosen.cluster_centers_[:, None, :] - start[None, :, :]) ** 2).sum(axis=2)
-            new_index, old_index = linear_sum_assignment(cost)
-            numbers = np.empty(k, dtype=int)
-            numbers[new_index] = wide.index.to_numpy(int)[old_index]
-        else:
-            # numbers follow the value rank: 1 = highest mean value measure, ties by centroid
-            labels = chosen.labels_
-            value = buyers[value_measure].astype(float).to_numpy()
-            means = [
-                value[labels == c].mean() if (labels == c).any() else -np.inf for c in range(k)
-            ]
-            order = sorted(range(k), key=lambda c: (-means[c], tuple(chosen.cluster_centers_[c])))
-            numbers = np.empty(k, dtype=int)
-            for rank, cluster in enumerate(order, start=1):
-                numbers[cluster] = rank
+        chosen = KMeans(n_clusters=k, n_init=n_init, random_state=random_state).fit(points)
+    # numbers follow the value rank: 1 = highest mean value measure, ties by centroid
+    labels = chosen.labels_
+    value = buyers[value_measure].astype(float).to_numpy()
+    means = [value[labels == c].mean() if (labels == c).any() else -np.inf for c in range(k)]
+    order = sorted(range(k), key=lambda c: (-means[c], tuple(chosen.cluster_centers_[c])))
+    numbers = np.empty(k, dtype=int)
+    for rank, cluster in enumerate(order, start=1):
+        numbers[cluster] = rank
+    init = "k-means++"
 
     centroids = np.empty((k, len(names)))
     for cluster in range(k):

@@ -80,7 +80,9 @@ member_means as (
     select
         cluster_number,
         feature,
-        avg(feature_value) as member_average
+        {#- an exact sum, so the mean does not depend on the order rows are added in -#}
+        cast(avg(cast(feature_value as decimal(38, 12))) as {{ type_double() }})
+            as member_average
     from member_values
     group by cluster_number, feature
 ),
