@@ -172,9 +172,15 @@ def _build(
     skip_unit_tests: bool,
     env: dict,
     extra_vars: dict[str, Any] | None = None,
+    earlier_vars: dict[str, Any] | None = None,
+    after_earlier: Any = None,
 ) -> None:
-    """Seeds and models at the earlier snapshot (no tests), then a full `dbt build`."""
+    """Seeds and models at the earlier snapshot (no tests), then a full `dbt build`.
+
+    `earlier_vars` are added to the earlier run (DuckDB's model fitted at that snapshot);
+    `after_earlier()` runs between the two builds."""
     earlier = {"raw_path": str(raw_path), "raw_format": "csv", "as_of_date": EARLIER_SNAPSHOT}
+    earlier.update(earlier_vars or {})
     _dbt(
         [
             "build",
@@ -192,6 +198,8 @@ def _build(
         env,
         work / f"{engine}-earlier.log",
     )
+    if after_earlier is not None:
+        after_earlier()
     _dbt(
         _build_args(engine, work, raw_path, skip_unit_tests, extra_vars),
         env,
@@ -202,8 +210,50 @@ def _build(
 def build_duckdb(work: Path, raw_path: Path, skip_unit_tests: bool) -> dict[str, Any]:
     env = _base_env(work, "duckdb")
     env["DBT_DUCKDB_PATH"] = str(work / "duckdb" / "custseg.duckdb")
-    _build("duckdb", work, raw_path, skip_unit_tests, env)
-    return {"path": env["DBT_DUCKDB_PATH"]}
+    earlier: dict[str, Any] = {}
+
+    def keep_earlier_model() -> None:
+        earlier["smart_segment_model"] = read_duckdb_smart_segment_model(env["DBT_DUCKDB_PATH"])
+
+    _build("duckdb", work, raw_path, skip_unit_tests, env, after_earlier=keep_earlier_model)
+    return {"path": env["DBT_DUCKDB_PATH"], "earlier_vars": _without_none(earlier)}
+
+
+def _without_none(values: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def read_duckdb_smart_segment_model(path: str) -> list[dict[str, Any]] | None:
+    """The k-means model in DuckDB's int_smart_segment_centroids, as var smart_segment_model.
+
+    Read after the earlier-snapshot build, so the other engines' history rows for that
+    snapshot are assigned with the model DuckDB fitted then."""
+    import duckdb
+
+    names = ("cluster_number", "feature", "transform", "weight", "center", "scale", "centroid")
+    with duckdb.connect(path, read_only=True) as con:
+        schema = con.execute(
+            "select table_schema from information_schema.tables"
+            " where table_name = 'int_smart_segment_centroids'"
+        ).fetchone()
+        if schema is None:
+            return None
+        rows = con.execute(
+            f'select {", ".join(names)} from "{schema[0]}".int_smart_segment_centroids'
+            " where cluster_number is not null order by cluster_number, feature"
+        ).fetchall()
+    model = [
+        {
+            name: int(value)
+            if name == "cluster_number"
+            else value
+            if name in ("feature", "transform")
+            else float(value)
+            for name, value in zip(names, row, strict=True)
+        }
+        for row in rows
+    ]
+    return model or None
 
 
 def build_postgres(
@@ -212,6 +262,7 @@ def build_postgres(
     skip_unit_tests: bool,
     server: PostgresServer,
     extra_vars: dict[str, Any] | None = None,
+    earlier_vars: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     connection = server.connect()
     try:
@@ -221,7 +272,7 @@ def build_postgres(
     print(f"  loaded raw tables into PostgreSQL: {counts}")
     env = _base_env(work, "postgres")
     env.update(server.env)
-    _build("postgres", work, raw_path, skip_unit_tests, env, extra_vars)
+    _build("postgres", work, raw_path, skip_unit_tests, env, extra_vars, earlier_vars)
     return {}
 
 
@@ -233,13 +284,17 @@ def spark_env(work: Path) -> dict[str, str]:
 
 
 def build_spark(
-    work: Path, raw_path: Path, skip_unit_tests: bool, extra_vars: dict[str, Any] | None = None
+    work: Path,
+    raw_path: Path,
+    skip_unit_tests: bool,
+    extra_vars: dict[str, Any] | None = None,
+    earlier_vars: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
         raise EngineUnavailable("Spark needs Java 17: apt-get install -y openjdk-17-jre-headless")
     env = _base_env(work, "spark")
     env.update(spark_env(work))
-    _build("spark", work, raw_path, skip_unit_tests, env, extra_vars)
+    _build("spark", work, raw_path, skip_unit_tests, env, extra_vars, earlier_vars)
     return {}
 
 
@@ -506,10 +561,12 @@ def main(argv: list[str] | None = None) -> int:
                 # its own directory under the system temp dir: the server runs as `postgres`
                 # when we are root, and may not traverse a private work directory
                 server = PostgresServer(Path(tempfile.mkdtemp(prefix="custseg-pg-"))).start()
-                build_postgres(work, raw_path, args.skip_unit_tests, server, extra_vars)
+                build_postgres(
+                    work, raw_path, args.skip_unit_tests, server, extra_vars, duck["earlier_vars"]
+                )
                 tables = read_postgres(server, marts)
             else:
-                build_spark(work, raw_path, args.skip_unit_tests, extra_vars)
+                build_spark(work, raw_path, args.skip_unit_tests, extra_vars, duck["earlier_vars"])
                 tables = read_spark(work, marts)
             results[engine] = compare_all(reference, tables)
             report["engines"][engine] = {
