@@ -20,6 +20,7 @@ PUBLIC_MARTS: tuple[str, ...] = (
     "customer_predictions",
     "btyd_model_parameters",
     "cluster_profiles",
+    "customer_identity_map",
 )
 
 # When a run validated or computed a row, and what it found of a file since the last run:

@@ -257,6 +257,7 @@ def customers_table(
         pa.array(phone_number, type=pa.int64(), mask=phone_number < 0).cast(pa.string()),
         "",
     )
+    email, phone = _plant_identity_cases(number, email, phone, calling_code, phone_number)
     columns = [
         _format_ids("C", number, id_width),
         _format_utc(plan.reg_ts[keep]),
@@ -266,3 +267,56 @@ def customers_table(
         _decode(traits.acquisition[keep], ACQUISITION_CHANNELS),
     ]
     return pa.Table.from_arrays(columns, schema=SCHEMAS["customers"])
+
+
+# Identity cases planted by customer number n (docs/RULES.md section 17): the demo shows
+# identity resolution at work. Each refers to an earlier customer of the same chunk.
+_PLANTED_PERIOD = 100
+_FAMILY_PERIOD = 500
+_FAMILY_SIZE = 6  # one more than the default identity_max_ids_per_identifier
+
+
+def _plant_identity_cases(
+    number: IntArray,
+    email: pa.Array,
+    phone: pa.Array,
+    calling_code: IntArray,
+    phone_number: IntArray,
+) -> tuple[pa.Array, pa.Array]:
+    """E-mails and phones with the planted identity cases (no random numbers drawn).
+
+    By n mod 100: 10 re-registered (n-1's e-mail, padded and upper-cased); 20 a guest
+    checkout (n-2's e-mail, no phone); 30 the same phone as n-3 written nationally
+    with 00 and dashes; 50 and 51 a chain (50 takes 49's e-mail, 51 takes 50's phone);
+    70 test@test.com, 80 noreply@example.org, 90 phone 0000000000 (placeholders). By
+    n mod 500, 60-65: six ids share one family address (over the cap of 5).
+    """
+    emails = email.to_pylist()
+    phones = phone.to_pylist()
+    row_of = {int(n): i for i, n in enumerate(number)}
+
+    def earlier(i: int, back: int) -> int | None:
+        return row_of.get(int(number[i]) - back)
+
+    for i, n in enumerate(number.tolist()):
+        case = n % _PLANTED_PERIOD
+        if n % _FAMILY_PERIOD in range(60, 60 + _FAMILY_SIZE):
+            emails[i] = f"family.{n // _FAMILY_PERIOD}@mail.example"
+        elif case == 10 and (j := earlier(i, 1)) is not None and emails[j]:
+            emails[i] = f"  {emails[j].upper()} "
+        elif case == 20 and (j := earlier(i, 2)) is not None and emails[j]:
+            emails[i], phones[i] = emails[j], None
+        elif case == 30 and (j := earlier(i, 3)) is not None and phone_number[j] >= 0:
+            digits = str(int(phone_number[j]))
+            phones[i] = f"00{int(calling_code[j])}-{digits[:3]}-{digits[3:]}"
+        elif case == 50 and (j := earlier(i, 1)) is not None and emails[j]:
+            emails[i] = emails[j]
+        elif case == 51 and (j := earlier(i, 1)) is not None and phones[j]:
+            phones[i] = phones[j]
+        elif case == 70:
+            emails[i] = "test@test.com"
+        elif case == 80:
+            emails[i] = "noreply@example.org"
+        elif case == 90:
+            phones[i] = "0000000000"
+    return pa.array(emails, type=pa.string()), pa.array(phones, type=pa.string())

@@ -228,4 +228,6 @@ def customer_features(
     out["is_buyer"] = buyer
     # email_hash needs env var CUSTSEG_PII_SALT (not a RULES.md rule); null without salt.
     out["email_hash"] = None
+    # identity_resolution none (the oracle's rules): every row is one customer id.
+    out["merged_customer_ids"] = 1
     return out.reset_index()

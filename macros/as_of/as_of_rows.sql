@@ -20,7 +20,7 @@
     with
 
     transactions as (
-        select * from {{ transactions_relation }}
+        {{ rows_of_persons(transactions_relation) }}
     ),
 
     fx_rates_by_day as (
@@ -71,7 +71,7 @@
     converted as (
         select
             rated.transaction_id,
-            rated.customer_id,
+            rated.person_id as customer_id,
             rated.transaction_type,
             rated.currency,
             rated.product_category,
@@ -106,7 +106,7 @@
     with
 
     interactions as (
-        select * from {{ interactions_relation }}
+        {{ rows_of_persons(interactions_relation) }}
     ),
 
     as_of_date as (
@@ -123,7 +123,7 @@
     within_as_of as (
         select
             dated.interaction_id,
-            dated.customer_id,
+            dated.person_id as customer_id,
             dated.interaction_type,
             dated.channel,
             dated.score,
@@ -138,4 +138,31 @@
     )
 
     select * from within_as_of
+{% endmacro %}
+
+{#
+    The rows of relation with person_id: the person of their customer_id when
+    var identity_resolution is on (int_customers_identity_resolved; an id
+    without a customer record is its own person), else the customer_id itself.
+    The as-of queries report person_id as customer_id.
+#}
+{% macro rows_of_persons(relation) %}
+    {%- if identity_resolution_on() %}
+        select
+            rows_of_ids.*,
+            coalesce(identities.person_id, rows_of_ids.customer_id) as person_id
+        from {{ relation }} as rows_of_ids
+        left join {{ ref('int_customers_identity_resolved') }} as identities
+            on rows_of_ids.customer_id = identities.customer_id
+    {%- else %}
+        select
+            rows_of_ids.*,
+            rows_of_ids.customer_id as person_id
+        from {{ relation }} as rows_of_ids
+    {%- endif %}
+{% endmacro %}
+
+{# Whether var identity_resolution attributes rows to persons (email_phone) or not (none). #}
+{% macro identity_resolution_on() %}
+    {{ return(var_choice('identity_resolution', ['none', 'email_phone']) == 'email_phone') }}
 {% endmacro %}

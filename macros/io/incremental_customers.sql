@@ -24,7 +24,11 @@
     all gone. with_fx_rates: its money depends on the fx_rates seed.
 #}
 {% macro customer_aggregate_config(base_model, presence_column, with_fx_rates=false) %}
-    {%- if target.type == 'duckdb' and var_bool('incremental_staging', true) -%}
+    {#- with identity resolution on, a new customer record can merge or split
+        persons, which the per-customer watermark cannot see: every run
+        recomputes every person -#}
+    {%- if target.type == 'duckdb' and var_bool('incremental_staging', true)
+        and not identity_resolution_on() -%}
         {{ return({
             'materialized': 'incremental',
             'incremental_strategy': 'delete+insert',
@@ -129,7 +133,8 @@
 {% macro customer_aggregate_input_key(with_fx_rates) %}
     {%- set key = "'" ~ rule_version('customer_aggregate') ~ "|"
         ~ var_choice('business_timezone') ~ '|'
-        ~ (var_choice('reporting_currency') | upper) ~ "'" -%}
+        ~ (var_choice('reporting_currency') | upper) ~ '|'
+        ~ var_choice('identity_resolution', ['none', 'email_phone']) ~ "'" -%}
     {%- if with_fx_rates and target.type == 'duckdb' -%}
         {%- set fingerprint -%}
             (

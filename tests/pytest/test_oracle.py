@@ -330,6 +330,7 @@ FEATURE_KINDS: dict[str, str] = {
     "acquisition_channel": "text",
     "preferred_channel": "text",
     "email_hash": "text",
+    "merged_customer_ids": "int",
     "order_count": "int",
     "refund_count": "int",
     "purchase_days": "int",

@@ -1,11 +1,35 @@
 -- One row per customer known as of as_of_date: purchase history, BTYD inputs, money, engagement.
+-- depends_on: {{ ref('int_customers_identity_resolved') }}
 {% set btyd_recency_days = days_between(
     'first_purchase_date', 'last_purchase_date') %}
 
 with
 
 customers as (
-    select * from {{ ref('stg_shop__customers') }}
+    {%- if identity_resolution_on() %}
+        {#- one row per person: the profile record (its earliest-registered id)
+            under the person id, with the number of ids merged into it -#}
+        select
+            identities.person_id as customer_id,
+            identities.group_size as merged_customer_ids,
+            stg_customers.email,
+            stg_customers.country,
+            stg_customers.acquisition_channel,
+            stg_customers.registered_at
+        from {{ ref('stg_shop__customers') }} as stg_customers
+        inner join {{ ref('int_customers_identity_resolved') }} as identities
+            on stg_customers.customer_id = identities.customer_id
+        where identities.is_profile_record
+    {%- else %}
+        select
+            customer_id,
+            1 as merged_customer_ids,
+            email,
+            country,
+            acquisition_channel,
+            registered_at
+        from {{ ref('stg_shop__customers') }}
+    {%- endif %}
 ),
 
 as_of_date as (
@@ -48,6 +72,8 @@ joined as (
         known_customers.customer_id,
         as_of_date.as_of_date,
         customers.customer_id is not null as has_customer_record,
+        cast(coalesce(customers.merged_customer_ids, 1) as {{ dbt.type_bigint() }})
+            as merged_customer_ids,
         case
             when
                 customers.registered_at is not null
@@ -127,6 +153,7 @@ features as (
         email_hash,
 
         ---------- counts
+        merged_customer_ids,
         order_count,
         refund_count,
         purchase_days,
