@@ -41,6 +41,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from custseg.engines import EngineUnavailable, PostgresServer, load_postgres_raw
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -144,6 +146,10 @@ def smart_segment_model_var(profiles: Table) -> list[dict[str, Any]] | None:
     return sorted(model, key=lambda r: (r["cluster_number"], r["feature"])) or None
 
 
+# vars given with --var, passed to every build on every engine
+RUN_VARS: dict[str, Any] = {}
+
+
 def _build_args(
     engine: str,
     work: Path,
@@ -152,6 +158,7 @@ def _build_args(
     extra_vars: dict[str, Any] | None = None,
 ) -> list[str]:
     dbt_vars = {"raw_path": str(raw_path), "raw_format": "csv", "as_of_date": AS_OF_DATE}
+    dbt_vars.update(RUN_VARS)
     dbt_vars.update(extra_vars or {})
     args = [
         "build",
@@ -180,6 +187,7 @@ def _build(
     `earlier_vars` are added to the earlier run (DuckDB's model fitted at that snapshot);
     `after_earlier()` runs between the two builds."""
     earlier = {"raw_path": str(raw_path), "raw_format": "csv", "as_of_date": EARLIER_SNAPSHOT}
+    earlier.update(RUN_VARS)
     earlier.update(earlier_vars or {})
     _dbt(
         [
@@ -501,7 +509,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7, help="generator seed")
     parser.add_argument("--work-dir", type=Path, help="scratch (default: a new temp dir)")
     parser.add_argument("--skip-unit-tests", action="store_true", help="on every engine")
+    parser.add_argument(
+        "--var",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a dbt var for every build on every engine (value read as YAML), e.g."
+        " identity_resolution=email_phone",
+    )
     args = parser.parse_args(argv)
+    RUN_VARS.clear()
+    for item in args.var:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            parser.error(f"--var: expected NAME=VALUE, got {item!r}")
+        RUN_VARS[name.strip()] = yaml.safe_load(value)
 
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     unknown = set(engines) - set(ENGINES)

@@ -16,7 +16,7 @@ placeholders as (
     select * from {{ ref('identity_placeholders') }}
 ),
 
-normalised as (
+normalised as {{ cte_materialized() }} (
     select
         customer_id,
         registered_at,
@@ -27,7 +27,7 @@ normalised as (
     from customers
 ),
 
-identifiers as (
+identifiers as {{ cte_materialized() }} (
     select
         customer_id,
         'email' as identifier_type,
@@ -44,34 +44,56 @@ identifiers as (
 ),
 
 placeholder_identifiers as (
-    select distinct
+    {#- equi-joins per kind of match (an OR of the four in one join is a
+        filter over every identifier x every placeholder of its type) -#}
+    select
         identifiers.identifier_type,
         identifiers.identifier_value
     from identifiers
     inner join placeholders
         on
             identifiers.identifier_type = placeholders.identifier_type
-            and (
-                (
-                    placeholders.match_on = 'value'
-                    and identifiers.identifier_value = placeholders.value
-                )
-                or (
-                    placeholders.match_on = 'local_part'
-                    and {{ dbt.split_part('identifiers.identifier_value', "'@'", 1) }}
-                    = placeholders.value
-                )
-                or (
-                    placeholders.match_on = 'domain'
-                    and {{ dbt.split_part('identifiers.identifier_value', "'@'", 2) }}
-                    = placeholders.value
-                )
-                or (
-                    placeholders.match_on = 'ending'
-                    and right(identifiers.identifier_value, length(placeholders.value))
-                    = placeholders.value
-                )
-            )
+            and identifiers.identifier_value = placeholders.value
+    where placeholders.match_on = 'value'
+    union
+    select
+        identifiers.identifier_type,
+        identifiers.identifier_value
+    from identifiers
+    inner join placeholders
+        on
+            {{ dbt.split_part('identifiers.identifier_value', "'@'", 1) }}
+            = placeholders.value
+    where
+        identifiers.identifier_type = 'email'
+        and placeholders.identifier_type = 'email'
+        and placeholders.match_on = 'local_part'
+    union
+    select
+        identifiers.identifier_type,
+        identifiers.identifier_value
+    from identifiers
+    inner join placeholders
+        on
+            {{ dbt.split_part('identifiers.identifier_value', "'@'", 2) }}
+            = placeholders.value
+    where
+        identifiers.identifier_type = 'email'
+        and placeholders.identifier_type = 'email'
+        and placeholders.match_on = 'domain'
+    union
+    select
+        identifiers.identifier_type,
+        identifiers.identifier_value
+    from identifiers
+    inner join placeholders
+        on
+            identifiers.identifier_type = placeholders.identifier_type
+            and right(identifiers.identifier_value, length(placeholders.value))
+            = placeholders.value
+    where
+        identifiers.identifier_type = 'phone'
+        and placeholders.match_on = 'ending'
 ),
 
 identifier_status as (
@@ -169,49 +191,55 @@ statuses as (
             and normalised.phone_normalised = phone_status.identifier_value
 ),
 
-labelled as (
+linked_groups as (
+    {#- group size and profile record of the linked ids (every other id is a
+        person of one, its own profile): windows over the few linked ids only -#}
     select
-        statuses.*,
-        coalesce(labels_{{ rounds }}.label_id, statuses.customer_id) as person_id,
-        coalesce(customer_settled.is_label_settled, true) as is_label_settled
-    from statuses
-    left join labels_{{ rounds }}
-        on statuses.customer_id = labels_{{ rounds }}.customer_id
-    left join customer_settled
-        on statuses.customer_id = customer_settled.customer_id
+        labels_{{ rounds }}.customer_id,
+        labels_{{ rounds }}.label_id as person_id,
+        count(*) over (partition by labels_{{ rounds }}.label_id) as group_size,
+        row_number() over (
+            partition by labels_{{ rounds }}.label_id
+            order by statuses.registered_at, labels_{{ rounds }}.customer_id
+        ) = 1 as is_profile_record
+    from labels_{{ rounds }}
+    inner join statuses
+        on labels_{{ rounds }}.customer_id = statuses.customer_id
 ),
 
 resolved as (
     select
         ---------- ids
-        customer_id,
-        person_id,
+        statuses.customer_id,
+        coalesce(linked_groups.person_id, statuses.customer_id) as person_id,
 
         ---------- strings
         case
-            when email_status = 'linked' and phone_status = 'linked' then 'both'
-            when email_status = 'linked' then 'email'
-            when phone_status = 'linked' then 'phone'
+            when statuses.email_status = 'linked' and statuses.phone_status = 'linked'
+                then 'both'
+            when statuses.email_status = 'linked' then 'email'
+            when statuses.phone_status = 'linked' then 'phone'
             else 'none'
         end as match_reason,
-        email_status,
-        phone_status,
-        {{ pii_hash('email_normalised') }} as email_identifier_hash,
-        {{ pii_hash('phone_normalised') }} as phone_identifier_hash,
+        statuses.email_status,
+        statuses.phone_status,
+        {{ pii_hash('statuses.email_normalised') }} as email_identifier_hash,
+        {{ pii_hash('statuses.phone_normalised') }} as phone_identifier_hash,
 
         ---------- counts
-        count(*) over (partition by person_id) as group_size,
+        coalesce(linked_groups.group_size, 1) as group_size,
 
         ---------- booleans
-        row_number() over (
-            partition by person_id
-            order by registered_at, customer_id
-        ) = 1 as is_profile_record,
-        is_label_settled,
+        coalesce(linked_groups.is_profile_record, true) as is_profile_record,
+        coalesce(customer_settled.is_label_settled, true) as is_label_settled,
 
         ---------- timestamps
-        registered_at
-    from labelled
+        statuses.registered_at
+    from statuses
+    left join linked_groups
+        on statuses.customer_id = linked_groups.customer_id
+    left join customer_settled
+        on statuses.customer_id = customer_settled.customer_id
 )
 
 select * from resolved
