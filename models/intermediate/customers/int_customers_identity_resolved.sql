@@ -3,143 +3,34 @@
     pointer jumping, unrolled var identity_max_rounds times (recursive CTEs do
     not run on Spark); the error test on is_label_settled says when that was
     not enough. -#}
-{%- set max_ids = var_number('identity_max_ids_per_identifier', 2, none, integer=true) %}
 {%- set rounds = var_number('identity_max_rounds', 1, 64, integer=true) %}
+{%- if target.type == 'spark' and execute %}
+    {%- do identity_spark_round_tables(rounds) %}
+{%- endif %}
 
 with
 
-customers as (
-    select * from {{ ref('stg_shop__customers') }}
-),
+{{ identity_link_ctes() }},
 
-placeholders as (
-    select * from {{ ref('identity_placeholders') }}
-),
+{% if target.type == 'spark' -%}
+    {#- Spark inlines every CTE at each of its references, and each round
+        references the previous one twice: the rounds were run as tables
+        before this query (identity_spark_round_tables) -#}
+    labels_{{ rounds }} as (
+        select * from {{ identity_round_relation(rounds) }}
+    ),
+{%- else %}
+    labels_0 as {{ cte_materialized() }} (
+        select distinct
+            customer_id,
+            customer_id as label_id
+        from links
+    ),
 
-normalised as {{ cte_materialized() }} (
-    select
-        customer_id,
-        registered_at,
-        {{ trim_text('email') }} is not null as has_email,
-        {{ trim_text('phone') }} is not null as has_phone,
-        {{ normalised_email('email') }} as email_normalised,
-        {{ normalised_phone('phone') }} as phone_normalised
-    from customers
-),
-
-identifiers as {{ cte_materialized() }} (
-    select
-        customer_id,
-        'email' as identifier_type,
-        email_normalised as identifier_value
-    from normalised
-    where email_normalised is not null
-    union all
-    select
-        customer_id,
-        'phone' as identifier_type,
-        phone_normalised as identifier_value
-    from normalised
-    where phone_normalised is not null
-),
-
-placeholder_identifiers as (
-    {#- equi-joins per kind of match (an OR of the four in one join is a
-        filter over every identifier x every placeholder of its type) -#}
-    select
-        identifiers.identifier_type,
-        identifiers.identifier_value
-    from identifiers
-    inner join placeholders
-        on
-            identifiers.identifier_type = placeholders.identifier_type
-            and identifiers.identifier_value = placeholders.value
-    where placeholders.match_on = 'value'
-    union
-    select
-        identifiers.identifier_type,
-        identifiers.identifier_value
-    from identifiers
-    inner join placeholders
-        on
-            {{ dbt.split_part('identifiers.identifier_value', "'@'", 1) }}
-            = placeholders.value
-    where
-        identifiers.identifier_type = 'email'
-        and placeholders.identifier_type = 'email'
-        and placeholders.match_on = 'local_part'
-    union
-    select
-        identifiers.identifier_type,
-        identifiers.identifier_value
-    from identifiers
-    inner join placeholders
-        on
-            {{ dbt.split_part('identifiers.identifier_value', "'@'", 2) }}
-            = placeholders.value
-    where
-        identifiers.identifier_type = 'email'
-        and placeholders.identifier_type = 'email'
-        and placeholders.match_on = 'domain'
-    union
-    select
-        identifiers.identifier_type,
-        identifiers.identifier_value
-    from identifiers
-    inner join placeholders
-        on
-            identifiers.identifier_type = placeholders.identifier_type
-            and right(identifiers.identifier_value, length(placeholders.value))
-            = placeholders.value
-    where
-        identifiers.identifier_type = 'phone'
-        and placeholders.match_on = 'ending'
-),
-
-identifier_status as (
-    {#- linked: shared by 2 to identity_max_ids_per_identifier ids, so it links
-        them; unique: held by one id; the guards: placeholder, over_shared -#}
-    select
-        identifiers.identifier_type,
-        identifiers.identifier_value,
-        case
-            when max(placeholder_identifiers.identifier_value) is not null
-                then 'placeholder'
-            when count(*) > {{ max_ids }} then 'over_shared'
-            when count(*) = 1 then 'unique'
-            else 'linked'
-        end as status
-    from identifiers
-    left join placeholder_identifiers
-        on
-            identifiers.identifier_type = placeholder_identifiers.identifier_type
-            and identifiers.identifier_value = placeholder_identifiers.identifier_value
-    group by identifiers.identifier_type, identifiers.identifier_value
-),
-
-links as {{ cte_materialized() }} (
-    select
-        identifiers.customer_id,
-        identifiers.identifier_type || ':' || identifiers.identifier_value
-            as identifier_key
-    from identifiers
-    inner join identifier_status
-        on
-            identifiers.identifier_type = identifier_status.identifier_type
-            and identifiers.identifier_value = identifier_status.identifier_value
-    where identifier_status.status = 'linked'
-),
-
-labels_0 as {{ cte_materialized() }} (
-    select distinct
-        customer_id,
-        customer_id as label_id
-    from links
-),
-
-{% for round in range(1, rounds + 1) %}
-    {{ identity_label_round(round) }},
-{% endfor %}
+    {% for round in range(1, rounds + 1) %}
+        {{ identity_label_round(round) }},
+    {% endfor %}
+{%- endif %}
 
 identifier_spread as (
     {#- settled: every holder of the identifier has the same label, so one more
