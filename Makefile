@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 export DBT_PROFILES_DIR := profiles
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: help setup setup-engines build test lint sqlfluff ruff dbt-ci pytest engines demo-data docs refresh clean
+.PHONY: help setup setup-engines setup-browser report build test lint sqlfluff ruff dbt-ci pytest engines demo-data docs refresh clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -28,6 +28,9 @@ $(BIN)/.engines-installed: $(BIN)/.installed requirements-engines.txt
 
 setup-engines: $(BIN)/.engines-installed  ## + dbt-postgres, dbt-spark, pyspark; Java 17 and PostgreSQL from Debian if missing
 	scripts/ensure-system-deps
+
+setup-browser:  ## headless Chromium from Debian if missing (the report's browser test)
+	scripts/ensure-browser
 
 build: setup  ## dbt build (models + all tests) on the bundled demo data into target/customer_segmentation.duckdb
 	$(BIN)/dbt build
@@ -55,7 +58,7 @@ dbt-ci: setup  ## dbt build on the demo data into a throw-away CI database
 # (its dbt builds) are built once. PYTEST_WORKERS=0 runs in one process.
 PYTEST_WORKERS ?= 2
 
-pytest: setup  ## the pytest suite (runs dbt in subprocesses, on PYTEST_WORKERS workers); exit code 5 (nothing collected) is a failure
+pytest: setup setup-browser  ## the pytest suite (runs dbt in subprocesses, on PYTEST_WORKERS workers); exit code 5 (nothing collected) is a failure
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=15
 
 engines: setup-engines  ## build on DuckDB, PostgreSQL and Spark from one generated data set; compare every mart
@@ -63,6 +66,9 @@ engines: setup-engines  ## build on DuckDB, PostgreSQL and Spark from one genera
 
 refresh: setup  ## scheduler entry: build, test, publish atomically to serving/ (ARGS='--var as_of_date=...')
 	$(BIN)/custseg-refresh $(ARGS)
+
+report: setup  ## write target/report.html from the demo build (run `make build` first)
+	$(BIN)/custseg report --database target/customer_segmentation.duckdb --out target/report.html
 
 docs: setup  ## generate the dbt docs site into target/
 	$(BIN)/dbt docs generate

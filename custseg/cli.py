@@ -20,6 +20,7 @@ from collections.abc import Sequence
 COMMANDS: dict[str, tuple[str, str]] = {
     "generate": ("custseg.generate.cli", "write a deterministic demo or benchmark data set"),
     "refresh": ("custseg.refresh", "build, test and atomically publish the marts (schedulers)"),
+    "report": ("custseg.report", "write the segment report: one self-contained HTML file"),
     "compare-marts": ("custseg.compare_marts", "compare the marts of two DuckDB builds"),
     "compare-engines": (
         "custseg.compare_engines",

@@ -8,8 +8,9 @@
 3. on any failed model or error-severity test publishes nothing: the serving file stays exactly
    as it was, the command prints what failed and exits 1;
 4. on success appends a row to `marts.pipeline_runs`, optionally exports the public marts as
-   Parquet, and renames the build file over the serving file (an atomic `rename`): BI readers that
-   hold the old file open keep reading the old, consistent data; new readers see the new data.
+   Parquet and writes the segment report (`--report`, see `custseg.report`), and renames the
+   build file over the serving file (an atomic `rename`): BI readers that hold the old file open
+   keep reading the old, consistent data; new readers see the new data.
 
 Every run, failed or not, is also appended to `<serving>.runs.jsonl`.
 """
@@ -324,6 +325,7 @@ def refresh(
     snapshot_grain: str = "month",
     full_refresh: bool = False,
     export_dir: Path | None = None,
+    report_path: Path | None = None,
 ) -> RunRecord:
     """Build, test and atomically publish; see the module docstring."""
     serving_path = serving_path.resolve()
@@ -334,6 +336,7 @@ def refresh(
     build_path = work_dir / serving_path.name
     published = False
     staged_export: Path | None = None
+    staged_report: Path | None = None
     with run_lock(serving_path.with_name(serving_path.name + ".lock")):
         # leftovers of a run that was killed: safe to remove, we hold the lock
         for stale in serving_path.parent.glob(f"{build_prefix}*"):
@@ -372,10 +375,20 @@ def refresh(
                 staged_export = export_parquet(
                     build_path, export_dir.with_name(f".{export_dir.name}.new.{run_id}")
                 )
+            if report_path is not None:
+                # written from the build before it is published, so a report that fails stops
+                # the refresh with the serving file unchanged
+                from custseg.report import stage_report
+
+                report_path = report_path.resolve()
+                _report, staged_report = stage_report(build_path, report_path)
             os.replace(build_path, serving_path)  # the atomic publish
             published = True
             if staged_export is not None and export_dir is not None:
                 swap_folder(staged_export, export_dir, run_id)
+            if staged_report is not None and report_path is not None:
+                os.replace(staged_report, report_path)
+                staged_report = None
         except (Exception, KeyboardInterrupt) as error:
             record.status = "failed"
             record.finished_at = f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M:%S}"
@@ -389,6 +402,8 @@ def refresh(
             shutil.rmtree(work_dir, ignore_errors=True)
             if staged_export is not None:
                 shutil.rmtree(staged_export, ignore_errors=True)
+            if staged_report is not None:
+                staged_report.unlink(missing_ok=True)
     append_run_log(serving_path, record)
     return record
 
@@ -540,6 +555,11 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         help="also write the public marts as Parquet files into this folder",
     )
+    parser.add_argument(
+        "--report",
+        type=Path,
+        help="also write the segment report (one self-contained HTML file) to this path",
+    )
     args = parser.parse_args(argv)
     started = time.monotonic()
     # a scheduler's timeout sends SIGTERM: unwind like Ctrl-C, so dbt is stopped and cleaned up
@@ -555,6 +575,7 @@ def main(argv: list[str] | None = None) -> int:
             snapshot_grain=args.snapshot_grain,
             full_refresh=args.full_refresh,
             export_dir=args.export_parquet,
+            report_path=args.report,
         )
     except RefreshError as error:
         outcome = "see below" if str(error).startswith("published") else "serving data unchanged"

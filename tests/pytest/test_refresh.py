@@ -12,6 +12,7 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -81,7 +82,18 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def history_serving(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     serving = tmp_path_factory.mktemp("history") / "serving.duckdb"
-    done = refresh_with_history(serving, data_dir)
+    # the report rides along: test_report.py-style checks below read it (no extra build)
+    done = refresh(
+        serving,
+        "--var",
+        f"raw_path={data_dir}",
+        "--var",
+        "as_of_date=2025-12-31",
+        "--history-start",
+        "2025-09-01",
+        "--report",
+        str(serving.with_name("report.html")),
+    )
     assert done.returncode == 0, done.stderr + done.stdout
     return serving
 
@@ -423,3 +435,206 @@ def test_full_disk_fails_cleanly_and_publishes_nothing(data_dir: Path, tmp_path:
         assert not list(folder.glob(".serving.build-*")), "build files were left behind"
     finally:
         _unmount(folder)
+
+
+# ------------------------------------------------------------------------------- the report
+# The refresh above wrote report.html beside the history serving file (`--report`). The numbers
+# behind every chart are re-computed here from the customer-level marts with pandas, not from the
+# summary marts the report reads, and the page is loaded in a real (headless) browser.
+
+
+def report_of(serving: Path) -> Any:
+    from custseg.report import read_report
+
+    return read_report(serving)
+
+
+def test_report_numbers_equal_the_marts(history_serving: Path) -> None:
+    report = report_of(history_serving)
+    charts = {chart.chart_id: chart for chart in report.charts}
+    segments = read_table(history_serving, "marts.customer_segments")
+    segments["net_revenue"] = segments.net_revenue.astype(float)
+    buyers = segments[segments.is_buyer]
+    assert report.kpis["customers"] == len(segments)
+    assert report.kpis["buyers"] == len(buyers)
+    assert report.kpis["net_revenue"] == pytest.approx(segments.net_revenue.sum())
+    assert report.kpis["repurchase_rate"] == pytest.approx((buyers.purchase_days >= 2).mean())
+    assert report.kpis["as_of_date"] == "2025-12-31"
+
+    total = segments.net_revenue.sum()
+    for scheme in ("rfm_segment", "value_tier", "pyramid_tier", "abc_class", "lifecycle_stage"):
+        chart = charts[f"segments_{scheme}"]
+        sizes = segments.groupby(scheme).size()
+        revenue = segments.groupby(scheme).net_revenue.sum() / total
+        drawn = dict(zip(chart.figure.data[0].y, chart.figure.data[0].x, strict=True))
+        assert set(drawn) == set(sizes.index), scheme
+        for segment, share in drawn.items():
+            assert share == pytest.approx(sizes[segment] / len(segments)), (scheme, segment)
+        drawn_revenue = dict(zip(chart.figure.data[1].y, chart.figure.data[1].x, strict=True))
+        for segment, share in drawn_revenue.items():
+            assert share == pytest.approx(revenue[segment], abs=1e-9), (scheme, segment)
+
+    scored = segments.dropna(subset=["recency_score", "frequency_score"])
+    cells = scored.groupby(["recency_score", "frequency_score"]).size()
+    heat = charts["rfm_heatmap"].figure.data[0]
+    for i, r_label in enumerate(heat.y):
+        for j, f_label in enumerate(heat.x):
+            expected = cells.get((int(r_label[1:]), int(f_label[1:])))
+            value = heat.z[i][j]
+            if expected is None:
+                assert value is None or pd.isna(value)
+            else:
+                assert value == expected, (r_label, f_label)
+
+    revenue_desc = buyers.net_revenue.sort_values(ascending=False).to_numpy()
+    cumulative = revenue_desc.cumsum() / revenue_desc.sum()
+    curve = charts["pareto"].figure.data[0]
+    for share_of_buyers, share_of_revenue in list(zip(curve.x, curve.y, strict=True))[1:]:
+        last = int(share_of_buyers * len(revenue_desc) + 1e-9)  # customers within this percent
+        assert share_of_revenue == pytest.approx(cumulative[last - 1]), share_of_buyers
+    assert curve.y[-1] == pytest.approx(1.0)
+
+    funnel = charts["lifecycle_funnel"].figure.data[0]
+    assert (
+        dict(zip(funnel.y, funnel.x, strict=True))
+        == segments.groupby("lifecycle_stage").size().to_dict()
+    )
+
+    levels = charts["churn_risk"].figure.data[0]
+    assert (
+        dict(zip(levels.x, levels.y, strict=True))
+        == segments.groupby("churn_risk").size().to_dict()
+    )
+    reasons: dict[str, int] = {}
+    for text in segments.churn_risk_reasons.dropna():
+        for reason in text.split(","):
+            if reason != "none":
+                reasons[reason] = reasons.get(reason, 0) + 1
+    why = charts["churn_reasons"].figure.data[0]
+    assert dict(zip(why.x, why.y, strict=True)) == reasons
+
+    control = charts["control_group"].figure.data[0]
+    by_group = segments.groupby(
+        segments.is_control_group.map({True: "control group"}).fillna("targeted")
+    ).net_revenue.mean()
+    for group, value in zip(control.x, control.y, strict=True):
+        assert value == pytest.approx(by_group[group]), group
+
+    predictions = read_table(history_serving, "marts.customer_predictions").dropna(
+        subset=["p_alive"]
+    )
+    bins = (predictions.p_alive * 10).apply(int).clip(upper=9)
+    alive = charts["p_alive_distribution"].figure.data[0]
+    assert list(alive.y) == [int(n) for n in bins.value_counts().sort_index()]
+
+    history = read_table(history_serving, "marts.customer_segment_history")
+    history["snapshot_date"] = history.snapshot_date.astype(str)
+    sankey = charts["transitions_sankey"]
+    start = str(sankey.data.period_start.iloc[0])[:10]
+    end = str(sankey.data.period_end.iloc[0])[:10]
+    assert end == max(history.snapshot_date)
+    at_start = history[history.snapshot_date == start].set_index("customer_id").rfm_segment
+    at_end = history[history.snapshot_date == end].set_index("customer_id").rfm_segment
+    moves = pd.concat([at_start.rename("a"), at_end.rename("b")], axis=1).fillna(
+        {"a": "(entered)", "b": "(exited)"}
+    )
+    expected_moves = moves.groupby(["a", "b"]).size().to_dict()
+    labels = sankey.figure.data[0].node.label
+    link = sankey.figure.data[0].link
+    drawn_moves = {
+        (labels[s].removesuffix(" (start)"), labels[t].removesuffix(" (end)")): v
+        for s, t, v in zip(link.source, link.target, link.value, strict=True)
+    }
+    assert drawn_moves == expected_moves
+
+    retention = charts["retention"].data
+    for row in retention.itertuples():
+        period_end = str(row.period_end)[:10]
+        dates = sorted(history.snapshot_date.unique())
+        period_start = dates[dates.index(period_end) - 1]
+        before = history[(history.snapshot_date == period_start)].set_index("customer_id")
+        after = history[(history.snapshot_date == period_end)].set_index("customer_id")
+        members = before[before.rfm_segment == row.segment].index
+        stayed = (after.rfm_segment.reindex(members) == row.segment).sum()
+        assert row.retention_rate == pytest.approx(stayed / len(members)), row
+
+    quarantined = read_table(history_serving, "marts.quarantined_rows")
+    counts = quarantined.groupby(["source_table", "rejection_reason"]).size()
+    drawn_rows = {
+        (trace.name, reason): n
+        for trace in charts["quarantine"].figure.data
+        for reason, n in zip(trace.x, trace.y, strict=True)
+    }
+    assert drawn_rows == counts.to_dict()
+
+
+def test_report_shows_no_personal_data(history_serving: Path) -> None:
+    page = history_serving.with_name("report.html").read_text(encoding="utf-8")
+    features = read_table(history_serving, "marts.customer_features")
+    for column in ("customer_id", "email_hash"):
+        values = features[column].dropna().astype(str)
+        leaked = [value for value in values if len(value) >= 6 and value in page]
+        assert not leaked, (column, leaked[:3])
+
+
+def chromium() -> str:
+    import shutil
+
+    for name in ("chromium-headless-shell", "chromium", "chromium-browser", "google-chrome"):
+        if path := shutil.which(name):
+            return path
+    pytest.fail("no headless Chromium: `make pytest` installs Debian's (scripts/ensure-browser)")
+
+
+def test_report_renders_in_a_browser(history_serving: Path) -> None:
+    report = report_of(history_serving)
+    page = history_serving.with_name("report.html")
+    browser = [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"]
+    browser += ["--virtual-time-budget=20000", "--enable-logging=stderr", "--v=0"]
+    dom = subprocess.run(
+        [*browser, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=180
+    )
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    console = [line for line in dom.stderr.splitlines() if ":CONSOLE" in line]
+    assert not console, console[:5]
+    drawn = [chart.chart_id for chart in report.charts if chart.figure is not None]
+    assert len(drawn) >= 17  # the history has transitions: every chart has something to draw
+    # plotly marks each rendered plot with a js-plotly-plot container and draws its SVG
+    assert dom.stdout.count('class="plot-container plotly"') == len(drawn)
+    for chart_id in drawn:
+        assert f'id="plot-{chart_id}" class="plotly-graph-div js-plotly-plot"' in dom.stdout
+    assert dom.stdout.count('class="main-svg"') >= 2 * len(drawn)
+    shot = PROJECT_ROOT / "target" / "report-screenshot.png"
+    shot.parent.mkdir(exist_ok=True)
+    taken = subprocess.run(
+        [*browser, "--window-size=1300,7200", f"--screenshot={shot}", page.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert taken.returncode == 0 and shot.stat().st_size > 50_000, taken.stderr[-2000:]
+
+
+def test_report_without_history_says_so(history_serving: Path, tmp_path: Path) -> None:
+    single = tmp_path / "single.duckdb"
+    single.write_bytes(history_serving.read_bytes())
+    con = duckdb.connect(str(single))
+    con.execute("delete from marts.segment_transitions")
+    con.execute("delete from marts.segment_summary_history")
+    con.close()
+    out = tmp_path / "report.html"
+    done = subprocess.run(
+        [sys.executable, "-m", "custseg", "report", "--database", str(single), "--out", str(out)],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "of 19 charts drawn" in done.stdout
+    page = out.read_text(encoding="utf-8")
+    assert "No movement yet: the history holds one snapshot" in page
+    assert "No retention yet" in page
+    assert page.count("<script") == 1 + page.count('class="plotly-graph-div')  # plotly.js inlined
+    # nothing is fetched: no script, style sheet or image comes from a URL
+    assert "<script src" not in page and "<link" not in page and 'src="http' not in page
