@@ -9,6 +9,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -236,3 +239,115 @@ def test_the_readme_lists_every_var_with_its_default() -> None:
         if value != documented[name]
     }
     assert not differ, f"README default differs from dbt_project.yml: {differ}"
+
+
+def test_public_marts_have_enforced_contracts(manifest: dict[str, Any], demo_build: Path) -> None:
+    """What BI relies on: every public mart is `access: public` with an enforced contract whose
+    data types are the built ones; everything else is protected."""
+    from custseg.marts import PUBLIC_MARTS
+
+    con = duckdb.connect(str(demo_build), read_only=True)
+    try:
+        built = con.execute(
+            "select table_name, column_name, data_type from information_schema.columns "
+            "where table_schema = 'marts' order by table_name, ordinal_position"
+        ).fetchall()
+    finally:
+        con.close()
+    for node in project_nodes(manifest, "model"):
+        if node["name"] not in PUBLIC_MARTS:
+            assert node["access"] == "protected", node["name"]
+            continue
+        assert node["access"] == "public", node["name"]
+        assert node["config"]["contract"]["enforced"] is True, node["name"]
+        declared = [(name, column["data_type"]) for name, column in node["columns"].items()]
+        actual = [(column, kind) for table, column, kind in built if table == node["name"]]
+        assert declared == actual, node["name"]  # names, types and order
+
+
+def test_a_changed_column_type_fails_the_build(demo_build: Path, tmp_path: Path) -> None:
+    """A contract change is caught: the SQL of a mart casts a column to another type (as an
+    edit would), and building it stops with dbt's contract error instead of publishing."""
+    import shutil
+
+    project = tmp_path / "project"
+    shutil.copytree(
+        PROJECT_ROOT,
+        project,
+        ignore=shutil.ignore_patterns(".venv", "target", "logs", "data", ".git", "serving"),
+    )
+    mart = project / "models" / "marts" / "segments" / "rfm_thresholds.sql"
+    edited = f"select * replace (cast(score as varchar) as score) from (\n{mart.read_text()}\n)"
+    mart.write_text("-- contract test: one column changes type\n" + edited + " as edited\n")
+    database = tmp_path / "contract.duckdb"
+    database.write_bytes(demo_build.read_bytes())
+    command = [
+        str(Path(sys.executable).with_name("dbt")),
+        "build",
+        "-s",
+        "rfm_thresholds",
+        "--exclude-resource-type",
+        "unit_test",
+        "--profiles-dir",
+        str(PROJECT_ROOT / "profiles"),
+        "--project-dir",
+        str(project),
+        "--target-path",
+        str(tmp_path / "target"),
+        "--vars",
+        json.dumps({"raw_path": str(PROJECT_ROOT / "data" / "demo")}),
+    ]
+    env = {**os.environ, "DBT_DUCKDB_PATH": str(database), "DBT_LOG_PATH": str(tmp_path / "logs")}
+    done = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
+    assert done.returncode == 1, done.stdout[-3000:]
+    assert "This model has an enforced contract that failed" in done.stdout
+    assert "| score" in done.stdout and "data type mismatch" in done.stdout
+
+
+def test_metricflow_answers_equal_segment_summary(demo_build: Path, tmp_path: Path) -> None:
+    """The semantic layer (models/marts/segments/_segments__semantic.yml) queried with MetricFlow
+    gives segment_summary's customers, net revenue and repurchase rate per RFM segment."""
+    import pandas as pd
+
+    project = tmp_path / "mf"
+    (project / "target").mkdir(parents=True)
+    (project / "dbt_project.yml").write_text((PROJECT_ROOT / "dbt_project.yml").read_text())
+    manifest_file = demo_build.with_suffix(".target") / "semantic_manifest.json"
+    (project / "target" / "semantic_manifest.json").write_bytes(manifest_file.read_bytes())
+    out = tmp_path / "answer.csv"
+    command = [
+        str(Path(sys.executable).with_name("mf")),
+        "query",
+        "--metrics",
+        "customers,net_revenue,repurchase_rate,buyers",
+        "--group-by",
+        "customer__rfm_segment",
+        "--csv",
+        str(out),
+    ]
+    env = {
+        **os.environ,
+        "DBT_PROFILES_DIR": str(PROJECT_ROOT / "profiles"),
+        "DBT_DUCKDB_PATH": str(demo_build),
+    }
+    done = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
+    assert done.returncode == 0 and out.exists(), done.stdout[-3000:] + done.stderr[-3000:]
+    answer = pd.read_csv(out).set_index("customer__rfm_segment").sort_index()
+    con = duckdb.connect(str(demo_build), read_only=True)
+    try:
+        summary = con.execute(
+            "select segment, customers, cast(net_revenue as double) as net_revenue, "
+            "repurchase_rate from marts.segment_summary where segmentation_scheme = 'rfm_segment'"
+        ).df()
+    finally:
+        con.close()
+    summary = summary.set_index("segment").sort_index()
+    assert list(answer.index) == list(summary.index)
+    assert (answer.customers == summary.customers).all()
+    assert answer.net_revenue.to_numpy() == pytest.approx(summary.net_revenue.to_numpy())
+    # segment_summary leaves the rate empty where a segment has no buyers; MetricFlow divides 0/0
+    rates = summary.repurchase_rate.notna()
+    assert answer.repurchase_rate[rates].to_numpy() == pytest.approx(
+        summary.repurchase_rate[rates].to_numpy()
+    )
+    assert (answer.buyers[~rates] == 0).all()
