@@ -341,6 +341,9 @@ def refresh(
         # leftovers of a run that was killed: safe to remove, we hold the lock
         for stale in serving_path.parent.glob(f"{build_prefix}*"):
             shutil.rmtree(stale, ignore_errors=True)
+        if report_path is not None:  # a report staged by a killed run
+            for stale in report_path.resolve().parent.glob(f".{report_path.name}.*.tmp"):
+                stale.unlink(missing_ok=True)
         try:
             if serving_path.with_name(serving_path.name + ".wal").exists():
                 raise RefreshError(
@@ -384,11 +387,11 @@ def refresh(
                 _report, staged_report = stage_report(build_path, report_path)
             os.replace(build_path, serving_path)  # the atomic publish
             published = True
+            if staged_report is not None and report_path is not None:
+                os.replace(staged_report, report_path)  # the report of the marts just published
+                staged_report = None
             if staged_export is not None and export_dir is not None:
                 swap_folder(staged_export, export_dir, run_id)
-            if staged_report is not None and report_path is not None:
-                os.replace(staged_report, report_path)
-                staged_report = None
         except (Exception, KeyboardInterrupt) as error:
             record.status = "failed"
             record.finished_at = f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M:%S}"

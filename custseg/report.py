@@ -232,7 +232,7 @@ def pareto_chart(con: Any) -> Chart:
             from ranked
         )
         select ceil(100.0 * position / buyers) / 100.0 as share_of_buyers,
-               max(revenue_share) as share_of_revenue
+               arg_max(revenue_share, position) as share_of_revenue
         from cumulative
         group by 1
         order by 1
@@ -276,15 +276,22 @@ def lifecycle_funnel(con: Any) -> Chart:
         select segment, segment_rank, customers
         from marts.segment_summary
         where segmentation_scheme = 'lifecycle_stage'
-        order by segment_rank desc, segment
+        order by
+            case segment
+                when 'prospect' then 1 when 'new' then 2 when 'active' then 3
+                when 'loyal' then 4 when 'reactivated' then 5 when 'dormant' then 6
+                when 'churned' then 7 else 8
+            end,
+            segment
         """,
     )
     chart = Chart(
         "lifecycle_funnel",
         "Lifecycle",
         "Lifecycle stages",
-        "How many customers sit at each stage, from prospects to champions and those lost; a "
-        "growing dormant or churned stage is the first sign of slipping away.",
+        "How many customers sit at each stage, from prospects and first-time buyers to loyal "
+        "customers, then those won back and those slipping away; a growing dormant or churned "
+        "stage is the first sign of losing customers.",
         data=stages,
     )
     if len(stages):
@@ -390,7 +397,8 @@ def churn_charts(con: Any) -> list[Chart]:
         select churn_risk, count(*) as customers, sum(cast(net_revenue as double)) as net_revenue
         from marts.customer_segments
         group by churn_risk
-        order by churn_risk
+        order by case churn_risk when 'low' then 1 when 'medium' then 2 when 'high' then 3 end,
+            churn_risk
         """,
     )
     reasons = _query(
@@ -459,9 +467,10 @@ def prediction_charts(con: Any) -> list[Chart]:
     alive = _query(
         con,
         """
-        select least(floor(p_alive * 10), 9) / 10.0 as p_alive_from, count(*) as customers
-        from marts.customer_predictions
-        where p_alive is not null
+        select least(floor(p.p_alive * 10), 9) / 10.0 as p_alive_from, count(*) as customers
+        from marts.customer_predictions as p
+        inner join marts.customer_segments as s on p.customer_id = s.customer_id
+        where p.p_alive is not null and s.purchase_days >= 2
         group by 1
         order by 1
         """,
@@ -471,7 +480,8 @@ def prediction_charts(con: Any) -> list[Chart]:
         "Predictions",
         "Predicted customer value and P(alive) per RFM segment",
         "Average value each segment's customers are expected to bring over the prediction horizon, "
-        "and the probability they are still active: spend where both are high.",
+        "and the probability they are still active (1 for one-time buyers, by the BG/NBD "
+        "definition): spend where both are high.",
         data=clv,
         empty_message="No predictions in this build.",
     )
@@ -503,9 +513,10 @@ def prediction_charts(con: Any) -> list[Chart]:
     hist = Chart(
         "p_alive_distribution",
         "Predictions",
-        "How many customers are probably still active: P(alive) in steps of 10%",
+        "Repeat buyers by the probability they are still active: P(alive) in steps of 10%",
         "Customers on the left have probably left already; a campaign there costs more than it "
-        "brings back.",
+        "brings back. One-time buyers are left out: the BG/NBD model gives them P(alive) = 1 until "
+        "they buy again.",
         data=alive,
         empty_message="No P(alive) scores in this build.",
     )
@@ -630,8 +641,16 @@ def quality_charts(con: Any) -> list[Chart]:
             go.Figure(
                 [
                     go.Bar(name="accepted", x=files.source_table, y=files.rows_accepted),
-                    go.Bar(name="quarantined", x=files.source_table, y=files.rows_quarantined),
-                    go.Bar(name="malformed", x=files.source_table, y=files.rows_malformed),
+                    go.Bar(
+                        name="quarantined (parsed)",
+                        x=files.source_table,
+                        y=files.rows_quarantined - files.rows_malformed,
+                    ),
+                    go.Bar(
+                        name="quarantined (malformed lines)",
+                        x=files.source_table,
+                        y=files.rows_malformed,
+                    ),
                 ]
             ),
             barmode="stack",

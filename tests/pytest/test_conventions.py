@@ -32,6 +32,10 @@ KEYLESS_MODELS = {
 }
 
 
+# public marts whose column names follow a var (prediction_horizons_days): no enforced contract
+VAR_SHAPED_MARTS = {"customer_predictions"}
+
+
 @pytest.fixture(scope="module")
 def manifest(demo_build: Path) -> dict[str, Any]:
     target = demo_build.with_suffix(".target")
@@ -259,7 +263,10 @@ def test_public_marts_have_enforced_contracts(manifest: dict[str, Any], demo_bui
             assert node["access"] == "protected", node["name"]
             continue
         assert node["access"] == "public", node["name"]
-        assert node["config"]["contract"]["enforced"] is True, node["name"]
+        if node["name"] in VAR_SHAPED_MARTS:  # the columns follow a var: no fixed contract
+            assert node["config"]["contract"]["enforced"] is False, node["name"]
+        else:
+            assert node["config"]["contract"]["enforced"] is True, node["name"]
         declared = [(name, column["data_type"]) for name, column in node["columns"].items()]
         actual = [(column, kind) for table, column, kind in built if table == node["name"]]
         assert declared == actual, node["name"]  # names, types and order

@@ -462,7 +462,8 @@ def test_report_numbers_equal_the_marts(history_serving: Path) -> None:
     assert report.kpis["as_of_date"] == "2025-12-31"
 
     total = segments.net_revenue.sum()
-    for scheme in ("rfm_segment", "value_tier", "pyramid_tier", "abc_class", "lifecycle_stage"):
+    schemes = ["rfm_segment", "value_tier", "pyramid_tier", "abc_class", "lifecycle_stage"]
+    for scheme in [*schemes, "membership_level", "smart_segment"]:
         chart = charts[f"segments_{scheme}"]
         sizes = segments.groupby(scheme).size()
         revenue = segments.groupby(scheme).net_revenue.sum() / total
@@ -495,16 +496,18 @@ def test_report_numbers_equal_the_marts(history_serving: Path) -> None:
     assert curve.y[-1] == pytest.approx(1.0)
 
     funnel = charts["lifecycle_funnel"].figure.data[0]
-    assert (
-        dict(zip(funnel.y, funnel.x, strict=True))
-        == segments.groupby("lifecycle_stage").size().to_dict()
-    )
+    stage_order = ["prospect", "new", "active", "loyal", "reactivated", "dormant", "churned"]
+    stage_sizes = segments.groupby("lifecycle_stage").size()
+    assert list(funnel.y) == [stage for stage in stage_order if stage in stage_sizes.index]
+    assert list(funnel.x) == [stage_sizes[stage] for stage in funnel.y]
 
-    levels = charts["churn_risk"].figure.data[0]
-    assert (
-        dict(zip(levels.x, levels.y, strict=True))
-        == segments.groupby("churn_risk").size().to_dict()
-    )
+    levels = charts["churn_risk"].figure.data
+    risk_order = ["low", "medium", "high"]
+    risk_sizes = segments.groupby("churn_risk").size()
+    risk_revenue = segments.groupby("churn_risk").net_revenue.sum()
+    assert list(levels[0].x) == [level for level in risk_order if level in risk_sizes.index]
+    assert list(levels[0].y) == [risk_sizes[level] for level in levels[0].x]
+    assert list(levels[1].y) == pytest.approx([risk_revenue[level] for level in levels[1].x])
     reasons: dict[str, int] = {}
     for text in segments.churn_risk_reasons.dropna():
         for reason in text.split(","):
@@ -513,19 +516,54 @@ def test_report_numbers_equal_the_marts(history_serving: Path) -> None:
     why = charts["churn_reasons"].figure.data[0]
     assert dict(zip(why.x, why.y, strict=True)) == reasons
 
-    control = charts["control_group"].figure.data[0]
-    by_group = segments.groupby(
-        segments.is_control_group.map({True: "control group"}).fillna("targeted")
-    ).net_revenue.mean()
-    for group, value in zip(control.x, control.y, strict=True):
-        assert value == pytest.approx(by_group[group]), group
+    control = charts["control_group"].figure.data
+    group_of = segments.is_control_group.map({True: "control group", False: "targeted"})
+    for group, revenue, rate in zip(control[0].x, control[0].y, control[1].y, strict=True):
+        members = segments[group_of == group]
+        member_buyers = members[members.is_buyer]
+        assert revenue == pytest.approx(members.net_revenue.mean()), group
+        assert rate == pytest.approx((member_buyers.purchase_days >= 2).mean()), group
+    assert sorted(control[0].x) == sorted(group_of.unique())
 
-    predictions = read_table(history_serving, "marts.customer_predictions").dropna(
-        subset=["p_alive"]
+    heat_money = charts["rfm_heatmap"].data.set_index(["recency_score", "frequency_score"])
+    money = scored.groupby(["recency_score", "frequency_score"]).net_revenue.mean()
+    for cell, value in money.items():
+        assert heat_money.avg_net_revenue[cell] == pytest.approx(value), cell
+
+    predictions = read_table(history_serving, "marts.customer_predictions").merge(
+        segments[["customer_id", "rfm_segment", "purchase_days"]], on="customer_id"
     )
-    bins = (predictions.p_alive * 10).apply(int).clip(upper=9)
+    repeat = predictions[(predictions.purchase_days >= 2) & predictions.p_alive.notna()]
+    labels_by_bin: dict[str, int] = {}
+    for p_alive in repeat.p_alive:
+        low = min(int(p_alive * 100) // 10 * 10, 90)  # whole percent, then the 10% step
+        label = f"{low}% to {low + 10}%"
+        labels_by_bin[label] = labels_by_bin.get(label, 0) + 1
     alive = charts["p_alive_distribution"].figure.data[0]
-    assert list(alive.y) == [int(n) for n in bins.value_counts().sort_index()]
+    assert dict(zip(alive.x, alive.y, strict=True)) == labels_by_bin
+    clv = charts["predicted_clv"].figure.data
+    expected_clv = predictions.groupby("rfm_segment").predicted_clv.mean().dropna()
+    drawn_clv = dict(zip(clv[0].x, clv[0].y, strict=True))
+    assert set(drawn_clv) == set(expected_clv.index)
+    for segment, value in drawn_clv.items():
+        assert value == pytest.approx(expected_clv[segment]), segment
+    expected_alive = predictions.groupby("rfm_segment").p_alive.mean()
+    for segment, value in zip(clv[1].x, clv[1].y, strict=True):
+        assert value == pytest.approx(expected_alive[segment]), segment
+
+    files = (
+        read_table(history_serving, "marts.raw_files")
+        .groupby("source_table")
+        .sum(numeric_only=True)
+    )
+    stacked = {
+        trace.name: dict(zip(trace.x, trace.y, strict=True))
+        for trace in charts["raw_files"].figure.data
+    }
+    for table, row in files.iterrows():
+        parts = [stacked[name][table] for name in stacked]
+        assert sum(parts) == row.rows_read, table  # accepted + quarantined, malformed once
+        assert stacked["accepted"][table] == row.rows_accepted, table
 
     history = read_table(history_serving, "marts.customer_segment_history")
     history["snapshot_date"] = history.snapshot_date.astype(str)

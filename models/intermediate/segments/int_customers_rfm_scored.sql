@@ -59,12 +59,13 @@ buyers as (
         {#- ntile with a deterministic tie-break on customer_id -#}
         select
             {% for dimension, measure, higher_is_better in dimensions %}
-                ntile({{ bins }}) over (
+                {#- integer like the other methods' scores (DuckDB's ntile is a bigint) -#}
+                cast(ntile({{ bins }}) over (
                     order by
                         {{ dimension }}_value
                         {{ 'asc' if higher_is_better else 'desc' }},
                         customer_id asc
-                ) as {{ dimension }}_score,
+                ) as integer) as {{ dimension }}_score,
             {% endfor %}
             buyers.*
         from buyers
