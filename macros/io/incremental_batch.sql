@@ -27,7 +27,7 @@
 
 {#
     The raw rows a run validates, with their load time (_loaded_at), as
-    {ctes, relation}: `ctes` opens the model's WITH (may be '') and `relation`
+    {ctes, relation, repeated_relation}: `ctes` opens the model's WITH (may be '') and `relation`
     is what to select the rows from. A full build: all rows, streamed from the
     files by every reference (ctes ''), so nothing is held in memory. An
     incremental run (DuckDB): every row of the files that are new (a path the
@@ -45,17 +45,26 @@
 {% macro batch_rows(table_name, id_column, event_column) %}
     {%- set manifest = raw_manifest(table_name) -%}
     {%- set with_load_time = loaded_rows_of(read_raw(table_name, manifest=manifest)) -%}
+    {#- the rows of repeated ids (CTE repeated_ids), filtered on the file reader's id
+        before the other columns are trimmed: a full build trims ~0.4 % of the rows
+        twice instead of all of them (about 11 s of operator time at 30M rows) -#}
+    {%- set repeated_rows = with_load_time -%}
+    {%- if target.type == 'duckdb' and not is_unit_test_fixture(source('shop', table_name)) -%}
+        {%- set repeated_rows = loaded_rows_of(read_raw(table_name, manifest=manifest,
+            where=trim_text('raw_files.' ~ id_column)
+                ~ ' in (select repeated_ids.repeated_id from repeated_ids)')) -%}
+    {%- endif -%}
     {%- if this is none or not is_incremental() -%}
-        {{ return({'ctes': '', 'relation': with_load_time}) }}
+        {{ return({'ctes': '', 'relation': with_load_time, 'repeated_relation': repeated_rows}) }}
     {%- endif -%}
     {%- set plan = incremental_batch_plan(table_name, event_column, manifest) -%}
     {%- if plan.rebuild -%}
         {#- the pre-hook empties the table: every row is due -#}
-        {{ return({'ctes': '', 'relation': with_load_time}) }}
+        {{ return({'ctes': '', 'relation': with_load_time, 'repeated_relation': repeated_rows}) }}
     {%- endif -%}
     {%- if plan.empty -%}
-        {{ return({'ctes': '', 'relation':
-            '(select * from ' ~ with_load_time ~ ' as loaded_rows where 1 = 0)'}) }}
+        {%- set empty = '(select * from ' ~ with_load_time ~ ' as loaded_rows where 1 = 0)' -%}
+        {{ return({'ctes': '', 'relation': empty, 'repeated_relation': empty}) }}
     {%- endif -%}
     {%- set loaded_rows = loaded_rows_of(
         read_raw(table_name, manifest=manifest, files=plan.new_files)) -%}
@@ -111,7 +120,7 @@
             where=position_filter)) }} as older_rows
     ),
     {%- endset -%}
-    {{ return({'ctes': ctes, 'relation': 'raw_batch'}) }}
+    {{ return({'ctes': ctes, 'relation': 'raw_batch', 'repeated_relation': 'raw_batch'}) }}
 {% endmacro %}
 
 {# The rows of a read_raw relation with their load time (_loaded_at), as a parenthesized query. #}

@@ -17,9 +17,14 @@
 
 {% macro duckdb__parse_timestamp_utc(text_expr) %}
     {#- with Z or an offset: an instant, shown in UTC; without: already UTC, so it
-        is read as a plain timestamp and the session time zone never applies -#}
+        is read as a plain timestamp and the session time zone never applies. The
+        text has the contract's shape (parse_timestamp_utc checked it), so an offset
+        is a final Z or a sign six characters from the end after the time of day: no
+        second regex (1.3-1.9 s less per 30M values, BENCHMARKS.md) -#}
+    {%- set sign = 'substring(' ~ text_expr ~ ', length(' ~ text_expr ~ ') - 5, 1)' %}
     case
-        when {{ matches_pattern(text_expr, '.*(Z|[+-][0-9]{2}:[0-9]{2})') }}
+        when suffix({{ text_expr }}, 'Z')
+            or (length({{ text_expr }}) > 19 and ({{ sign }} = '+' or {{ sign }} = '-'))
             then timezone('UTC', try_cast({{ text_expr }} as timestamptz))
         else try_cast({{ text_expr }} as timestamp)
     end

@@ -24,6 +24,9 @@ CASES = [
     ({"business_timezone": "Mars/Olympus"}, "business_timezone' must be an IANA time zone"),
     ({"incremental_staging": "perhaps"}, "incremental_staging' must be true or false"),
     ({"csv_delimiter": ";;"}, "csv_delimiter' must be one character"),
+    # read by custseg-refresh only: dbt build must not ignore a backfill silently (issue 19)
+    ({"history_start": "1997-01-01"}, "history_start' is not read by dbt build"),
+    ({"snapshot_grain": "month"}, "snapshot_grain' is not read by dbt build"),
 ]
 
 

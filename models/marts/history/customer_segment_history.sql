@@ -1,6 +1,7 @@
 -- Per customer and snapshot date: what customer_segments showed at that date.
 {# Spark has no delete+insert: it overwrites the snapshot_date partitions instead -#}
 {%- set is_spark = target.type in ['spark', 'databricks'] -%}
+{%- do refuse_refresh_only_vars() -%}
 {{
     config(
         materialized='incremental',

@@ -11,7 +11,8 @@
     that occur once in the file (almost all rows) are checked in one streaming
     pass and need no duplicate resolution; only the rows of repeated ids go
     through resolve_duplicate_ids. Each branch reads the file itself, so no
-    CTE of all raw rows is held in memory.
+    CTE of all raw rows is held in memory; the repeated branch filters on the
+    id before it trims the other columns (batch_rows' repeated_relation).
 #}
 
 {%- set raw_batch = batch_rows('interactions', 'interaction_id', 'occurred_at') %}
@@ -25,7 +26,9 @@ with
 {% for part in ['single', 'repeated'] %}
 
     raw_{{ part }} as (
-        {{ raw_rows_of(raw_batch.relation, 'interaction_id', part) }}
+        {{ raw_rows_of(
+            raw_batch.relation if part == 'single' else raw_batch.repeated_relation,
+            'interaction_id', part) }}
     ),
 
     parsed_{{ part }} as (

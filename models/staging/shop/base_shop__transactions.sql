@@ -32,7 +32,9 @@ known_currencies as (
 {% for part in ['single', 'repeated'] %}
 
     raw_{{ part }} as (
-        {{ raw_rows_of(raw_batch.relation, 'transaction_id', part) }}
+        {{ raw_rows_of(
+            raw_batch.relation if part == 'single' else raw_batch.repeated_relation,
+            'transaction_id', part) }}
     ),
 
     parsed_{{ part }} as (
