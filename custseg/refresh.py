@@ -4,7 +4,8 @@
 
 1. takes a run lock (a second run while one is going exits at once with code 75);
 2. copies the serving database (if any) to a private build file, so incremental history carries
-   over, and runs `dbt build` there (plus one build per missing history snapshot date);
+   over, and runs `dbt build` there (plus, per missing history snapshot date, a build of the
+   models that read as_of_date, then the same for the current date: `as_of_build_args`);
 3. on any failed model or error-severity test publishes nothing: the serving file stays exactly
    as it was, the command prints what failed and exits 1;
 4. on success appends a row to `marts.pipeline_runs`, optionally exports the public marts as
@@ -43,6 +44,8 @@ EXIT_LOCKED = 75  # EX_TEMPFAIL: another refresh holds the lock
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 DATE_VARS = {"as_of_date", "history_start"}
+# read by models/intermediate/customers/int_as_of_date.sql: the as_of_date of a history snapshot
+SNAPSHOT_DATE_ENV = "CUSTSEG_SNAPSHOT_DATE"
 SIMPLE_VALUE = re.compile(r"^[A-Za-z0-9_./:+ -]*$")
 
 
@@ -177,9 +180,19 @@ def run_lock(lock_path: Path) -> Iterator[None]:
 
 
 def run_dbt(
-    args: list[str], db_path: Path, dbt_vars: dict[str, Any], log_dir: Path
+    args: list[str],
+    db_path: Path,
+    dbt_vars: dict[str, Any],
+    log_dir: Path,
+    snapshot_date: dt.date | None = None,
 ) -> list[dict[str, Any]]:
-    """Run dbt in a subprocess against db_path; return run_results, raise on failure."""
+    """Run dbt in a subprocess against db_path; return run_results, raise on failure.
+
+    snapshot_date: build as of that date (a history snapshot) through environment variable
+    SNAPSHOT_DATE_ENV, not var as_of_date, so every dbt command of a refresh has the same vars
+    and dbt parses the project once instead of once per snapshot (a changed var makes dbt
+    re-parse everything, a changed environment variable only int_as_of_date).
+    """
     target_path = log_dir / "target"
     command = [
         str(Path(sys.executable).with_name("dbt")),
@@ -194,6 +207,9 @@ def run_dbt(
         json.dumps(dbt_vars),
     ]
     env = {**os.environ, "DBT_DUCKDB_PATH": str(db_path), "DBT_LOG_PATH": str(log_dir / "logs")}
+    env.pop(SNAPSHOT_DATE_ENV, None)
+    if snapshot_date is not None:
+        env[SNAPSHOT_DATE_ENV] = snapshot_date.isoformat()
     completed = subprocess.run(
         command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, check=False
     )
@@ -362,7 +378,8 @@ def refresh(
             if history_start:
                 built = build_history(build_path, dbt_vars, history_start, snapshot_grain, work_dir)
                 if built:  # the history builds moved the as-of marts: rebuild the current date
-                    results = run_dbt(["build"], build_path, dbt_vars, work_dir)
+                    rebuilt = run_dbt(as_of_build_args(), build_path, dbt_vars, work_dir)
+                    results = merge_results(results, rebuilt)
             segments = summarise(build_path, record, results)
             record.status = "success"
             record.finished_at = f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M:%S}"
@@ -489,16 +506,44 @@ def build_history(
         start = max(start, first_known)
     missing = [day for day in snapshot_calendar(start, as_of, grain) if day not in present]
     for index, day in enumerate(missing):
-        args = [
-            "build",
-            "--select",
-            "+customer_segment_history",
-            "--indirect-selection",
-            "cautious",
-        ]
         print(f"history: snapshot {day} ({index + 1}/{len(missing)})", file=sys.stderr, flush=True)
-        run_dbt(args, build_path, {**dbt_vars, "as_of_date": day.isoformat()}, work_dir)
+        run_dbt(
+            as_of_build_args("customer_segment_history"),
+            build_path,
+            dbt_vars,
+            work_dir,
+            snapshot_date=day,
+        )
     return len(missing)
+
+
+def as_of_build_args(up_to: str | None = None) -> list[str]:
+    """`dbt build` of the models that depend on as_of_date (int_as_of_date and what follows it,
+    up to model `up_to` when given) with their data tests.
+
+    Used after the run's full build, on the same raw data and code: the staging models, the
+    other models that do not read as_of_date, their tests and the unit tests (which read no
+    data) were built and passed moments before, so a history snapshot or the rebuild of the
+    current date repeats only the as-of part. 'buildable' keeps a test of a selected model that
+    also reads an unselected parent (a relationships test to a seed or a staging table).
+    """
+    select = "int_as_of_date+" if up_to is None else f"int_as_of_date+,+{up_to}"
+    return [
+        "build",
+        "--select",
+        select,
+        "--indirect-selection",
+        "buildable",
+        "--exclude-resource-type",
+        "unit_test",
+    ]
+
+
+def merge_results(first: list[dict[str, Any]], later: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The run results of a full build with those of a later partial build laid over them."""
+    latest = {result["unique_id"]: result for result in first}
+    latest.update({result["unique_id"]: result for result in later})
+    return list(latest.values())
 
 
 def append_run_log(serving_path: Path, record: RunRecord) -> None:

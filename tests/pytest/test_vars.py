@@ -46,3 +46,17 @@ def test_boolean_vars_accept_every_spelling(tmp_path: Path, spelling: object) ->
     )
     node = json.loads(next(line for line in run.stdout.splitlines() if line.startswith("{")))
     assert node["config"]["materialized"] == "table", spelling
+
+
+def test_malformed_snapshot_date_is_refused(tmp_path: Path) -> None:
+    # custseg-refresh passes a history snapshot's date in this environment variable
+    run = run_dbt(
+        ["compile", "--select", "int_as_of_date"],
+        tmp_path / "env.duckdb",
+        env={"CUSTSEG_SNAPSHOT_DATE": "2025-01-01'; drop table x; --"},
+        check=False,
+    )
+    assert run.returncode != 0
+    assert "environment variable CUSTSEG_SNAPSHOT_DATE must be a date YYYY-MM-DD" in run.stdout, (
+        run.stdout[-2000:]
+    )

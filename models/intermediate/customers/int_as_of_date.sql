@@ -1,5 +1,12 @@
 -- The one as_of_date every model uses (var as_of_date, or the latest valid transaction day).
-{% set as_of_date = var_date('as_of_date', allow_null=true) %}
+{#- custseg-refresh builds each history snapshot with its date in environment
+    variable CUSTSEG_SNAPSHOT_DATE, which wins over the var: a changed var makes
+    dbt parse the whole project again (about 10 s a snapshot), a changed
+    environment variable only the files that read it -#}
+{%- set snapshot_date = checked_date(
+    'environment variable CUSTSEG_SNAPSHOT_DATE',
+    env_var('CUSTSEG_SNAPSHOT_DATE', ''), allow_null=true) %}
+{% set as_of_date = snapshot_date or var_date('as_of_date', allow_null=true) %}
 
 with
 

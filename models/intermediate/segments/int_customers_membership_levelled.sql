@@ -49,6 +49,20 @@ level_count as (
     select count(*) as levels from membership_levels
 ),
 
+level_ranges as (
+    {#- a level is earned from its min_points up to the lowest min_points of the
+        levels above it: exactly the highest level whose min_points are reached,
+        found by one range match per row instead of a max over every level reached -#}
+    select
+        level_rank,
+        min_points,
+        min(min_points) over (
+            order by level_rank
+            rows between 1 following and unbounded following
+        ) as points_of_higher_levels
+    from membership_levels
+),
+
 digits as (
     {% for digit in range(10) %}
         select {{ digit }} as digit
@@ -64,8 +78,10 @@ numbers as (
 ),
 
 transaction_points as (
-    {%- set exact = 'cast(amount as ' ~ points_type ~ ') * cast('
-        ~ per_unit ~ ' as decimal(18, 2))' %}
+    {#- one point per unit (the default) needs no multiplication: rounding the money
+        itself is exact and far cheaper than 38-digit arithmetic -#}
+    {%- set exact = 'amount' if per_unit | float == 1 else 'cast(amount as ' ~ points_type
+        ~ ') * cast(' ~ per_unit ~ ' as decimal(18, 2))' %}
     select
         customer_id,
         transaction_date as points_date,
@@ -176,6 +192,8 @@ events as (
 ),
 
 numbered as (
+    {%- set years_in = 'cast(extract(year from events.event_date) as integer)'
+        ~ ' - cast(extract(year from members.membership_start) as integer)' %}
     select
         events.*,
         {{ days_between(epoch, 'events.event_date') }}
@@ -186,13 +204,40 @@ numbered as (
         {%- else -%}
             0
         {%- endif %} as window_key,
-        {#- the period: reviews before the row (a review row opens its own period) -#}
-        sum(case when events.event_kind = 1 then 1 else 0 end) over (
-            partition by events.customer_id
-            order by events.event_date, events.event_kind
-            rows between unbounded preceding and current row
-        ) as period_number
+        {#- the period: the reviews before the row (a review row opens its own
+            period), counted from the calendar rather than by a window over the rows:
+            every year after the start year holds one review before the row's year,
+            and the review of the row's own year counts when it falls before the row,
+            or on its day for a review or as_of_date row (they sort after the points) -#}
+        {% if review == 'calendar_year_end' -%}
+            {{ years_in }}
+            + case
+                when events.event_kind >= 1
+                    and extract(month from events.event_date) = 12
+                    and extract(day from events.event_date) = 31
+                    then 1
+                else 0
+            end
+        {%- else -%}
+            {%- set review_in_year = 'cast(' ~ dbt.dateadd(
+                'month', '12 * (' ~ years_in ~ ')', 'members.membership_start') ~ ' as date)' %}
+            case
+                when {{ years_in }} = 0 then 0
+                else {{ years_in }} - 1
+                    + case
+                        when {{ review_in_year }} < events.event_date
+                            or (
+                                {{ review_in_year }} = events.event_date
+                                and events.event_kind >= 1
+                            )
+                            then 1
+                        else 0
+                    end
+            end
+        {%- endif %} as period_number
     from events
+    inner join members
+        on events.customer_id = members.customer_id
 ),
 
 qualified as (
@@ -213,18 +258,18 @@ earned as (
         qualified.customer_id,
         qualified.event_date,
         qualified.event_kind,
+        qualified.day_number,
         qualified.period_number,
         qualified.qualifying_points,
-        coalesce(max(membership_levels.level_rank), 0) as earned_rank
+        coalesce(level_ranges.level_rank, 0) as earned_rank
     from qualified
-    left join membership_levels
-        on qualified.qualifying_points >= membership_levels.min_points
-    group by
-        qualified.customer_id,
-        qualified.event_date,
-        qualified.event_kind,
-        qualified.period_number,
-        qualified.qualifying_points
+    left join level_ranges
+        on
+            qualified.qualifying_points >= level_ranges.min_points
+            and (
+                level_ranges.points_of_higher_levels is null
+                or qualified.qualifying_points < level_ranges.points_of_higher_levels
+            )
 ),
 
 period_peaks as (
@@ -280,6 +325,8 @@ held as (
         earned.customer_id,
         earned.event_date,
         earned.event_kind,
+        {#- the row's place in the customer's order of events (day, then kind) -#}
+        earned.day_number * 3 + earned.event_kind as event_order,
         earned.qualifying_points,
         greatest(
             coalesce(after_reviews.rank_after_review, 0),
@@ -296,43 +343,6 @@ held as (
             and earned.period_number = after_reviews.period_number
 ),
 
-day_ends as (
-    {#- the level held at the end of each event day (after its points and review) -#}
-    select
-        customer_id,
-        event_date,
-        held_rank
-    from (
-        select
-            held.*,
-            row_number() over (
-                partition by held.customer_id, held.event_date
-                order by held.event_kind desc
-            ) as from_day_end
-        from held
-    ) as ordered
-    where from_day_end = 1
-),
-
-changes as (
-    select
-        day_ends.*,
-        lag(day_ends.held_rank) over (
-            partition by day_ends.customer_id
-            order by day_ends.event_date
-        ) as previous_rank
-    from day_ends
-),
-
-level_starts as (
-    select
-        customer_id,
-        max(event_date) as level_since
-    from changes
-    where previous_rank is null or held_rank <> previous_rank
-    group by customer_id
-),
-
 current_levels as (
     select
         customer_id,
@@ -342,10 +352,40 @@ current_levels as (
     where event_kind = 2
 ),
 
+last_other_levels as (
+    {#- the last event at which the level held was not today's -#}
+    select
+        held.customer_id,
+        max(held.event_order) as last_other_order
+    from held
+    inner join current_levels
+        on held.customer_id = current_levels.customer_id
+    where held.held_rank <> current_levels.held_rank
+    group by held.customer_id
+),
+
+level_starts as (
+    {#- the level is held since the day of the first event after that one. The
+        level at a day's end is that of its last event, and within a day the level
+        can fall only at the review, never below that day's earned level, so this
+        is the first day whose day-end level is today's after the last day whose
+        day-end level is not (the first event day when it never changed) -#}
+    select
+        held.customer_id,
+        min(held.event_date) as level_since
+    from held
+    left join last_other_levels
+        on held.customer_id = last_other_levels.customer_id
+    where
+        last_other_levels.last_other_order is null
+        or held.event_order > last_other_levels.last_other_order
+    group by held.customer_id
+),
+
 levelled as (
     select
         customer_features.customer_id,
-        coalesce(current_levels.held_rank, 0) as membership_rank,
+        cast(coalesce(current_levels.held_rank, 0) as {{ dbt.type_int() }}) as membership_rank,
         held_level.membership_level,
         coalesce(current_levels.qualifying_points, cast(0 as {{ points_type }}))
             as qualifying_points,
