@@ -3,10 +3,16 @@
     variable CUSTSEG_SNAPSHOT_DATE, which wins over the var: a changed var makes
     dbt parse the whole project again (about 10 s a snapshot), a changed
     environment variable only the files that read it -#}
+{%- set var_as_of_date = var_date('as_of_date', allow_null=true) -%}
 {%- set snapshot_date = checked_date(
     'environment variable CUSTSEG_SNAPSHOT_DATE',
-    env_var('CUSTSEG_SNAPSHOT_DATE', ''), allow_null=true) %}
-{% set as_of_date = snapshot_date or var_date('as_of_date', allow_null=true) %}
+    env_var('CUSTSEG_SNAPSHOT_DATE', ''), allow_null=true) -%}
+{%- if snapshot_date is not none and execute -%}
+    {{ log('as_of_date ' ~ snapshot_date ~ ' from environment variable CUSTSEG_SNAPSHOT_DATE'
+        ~ ' (set by custseg-refresh for a history snapshot; it overrides var as_of_date)',
+        info=true) }}
+{%- endif %}
+{% set as_of_date = snapshot_date or var_as_of_date %}
 
 with
 

@@ -234,23 +234,32 @@ numbered as (
                         else 0
                     end
             end
-        {%- endif %} as period_number
+        {%- endif %} as reviews_before
     from events
     inner join members
         on events.customer_id = members.customer_id
 ),
 
-qualified as (
+periods as (
+    {#- at most 100: review_days has rows for the first 100 reviews only (numbers),
+        so later events stay in the period of the last review that has a row -#}
     select
         numbered.*,
-        sum(numbered.points) over (
-            partition by numbered.customer_id, numbered.window_key
-            order by numbered.day_number
+        least(numbered.reviews_before, 100) as period_number
+    from numbered
+),
+
+qualified as (
+    select
+        periods.*,
+        sum(periods.points) over (
+            partition by periods.customer_id, periods.window_key
+            order by periods.day_number
             range between
             {% if points_window == 'rolling_12_months' %}364{% else %}unbounded{% endif %}
             preceding and current row
         ) as qualifying_points
-    from numbered
+    from periods
 ),
 
 earned as (
