@@ -13,6 +13,8 @@ Systems (``--systems``, comma-separated; ``dbt`` = the three dbt ones):
 - ``dbt_rebuild``  ``dbt build`` a second time on the same file (no fresh database)
 - ``dbt_run``      ``dbt run`` (models only) into a fresh file that ``dbt seed`` filled untimed
 - ``floor``        (b) the compiled SQL of every model executed in one DuckDB connection, no dbt
+- ``expert``       (f) the raw contract, ``customer_features`` and RFM as one hand-written DuckDB
+                   script (issue 19's reference; checked on every column, see ``expert_system``)
 - ``pandas``       (c) pandas (pyarrow strings), vectorised groupby
 - ``polars``       (d) polars lazy scan, group_by, rank (optional dependency)
 - ``lifetimes``    (e) lifetimes' ``summary_data_from_transaction_data`` for the BTYD columns
@@ -31,10 +33,10 @@ Writes JSON (``--out``) and a markdown report (``--markdown``). Not part of the 
 Modules (one job each): ``common`` (shared definitions), ``data`` (the data set),
 ``machine`` (the machine and versions), ``project`` (the project state measured),
 ``measurement`` (timing one process), ``dbt_systems`` (dbt commands, the incremental scenario),
-``floor`` (b), ``pandas_system`` (c), ``polars_system`` (d), ``lifetimes_system`` (e),
-``system_args`` (their shared arguments), ``outputs`` (reading and comparing outputs),
-``run`` (one invocation's runs and checks), ``report`` (summaries, targets, markdown),
-``logs`` (progress output) and ``cli`` (the command line).
+``floor`` (b), ``expert_system`` (f), ``pandas_system`` (c), ``polars_system`` (d),
+``lifetimes_system`` (e), ``system_args`` (their shared arguments), ``outputs`` (reading and
+comparing outputs), ``run`` (one invocation's runs and checks), ``report`` (summaries, targets,
+markdown), ``logs`` (progress output) and ``cli`` (the command line).
 """
 
 from custseg.benchmark.cli import build_parser, main, parse_systems

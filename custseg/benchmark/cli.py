@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import statistics
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,6 +22,7 @@ from custseg.benchmark.common import (
     BenchmarkError,
 )
 from custseg.benchmark.data import _parquet_rows, ensure_data
+from custseg.benchmark.expert_system import _expert_main
 from custseg.benchmark.floor import _floor_main
 from custseg.benchmark.lifetimes_system import _lifetimes_main
 from custseg.benchmark.logs import setup_logging
@@ -112,6 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     internal = {
         "_measure": _measure_main,
         "_floor": _floor_main,
+        "_expert": _expert_main,
         "_pandas": _pandas_main,
         "_polars": _polars_main,
         "_lifetimes": _lifetimes_main,
@@ -212,7 +215,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         for system, runs in bench.results.items()
         if system not in failures
     }
-    report["targets"] = targets(report["systems"])
+    scope = bench.scope_seconds() if "floor" in report["systems"] else []
+    report["floor_scope"] = {
+        "nodes": bench.scope_node_count(),
+        "seconds": scope,
+        "seconds_median": statistics.median(scope) if scope else None,
+    }
+    report["targets"] = targets(report["systems"], report["floor_scope"]["seconds_median"])
     for system in ("dbt_build", "dbt_run", "floor"):
         if system in bench.node_timings and system in report["systems"]:
             top, by_type, counts = top_nodes(bench.node_timings[system], report["systems"][system])

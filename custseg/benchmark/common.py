@@ -19,7 +19,14 @@ RATE_SCALE = 1_000_000  # seed fx_rates.rate_to_reporting is decimal(18, 6)
 DECIMAL_PATTERN = r"[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)"
 
 DBT_SYSTEMS: tuple[str, ...] = ("dbt_build", "dbt_rebuild", "dbt_incremental", "dbt_run")
-ALL_SYSTEMS: tuple[str, ...] = (*DBT_SYSTEMS, "floor", "pandas", "polars", "lifetimes")
+ALL_SYSTEMS: tuple[str, ...] = (
+    *DBT_SYSTEMS,
+    "floor",
+    "expert",
+    "pandas",
+    "polars",
+    "lifetimes",
+)
 OPTIONAL_MODULES = {"polars": "polars", "lifetimes": "lifetimes"}
 LABELS = {
     "dbt_build": "(a) dbt build",
@@ -27,6 +34,7 @@ LABELS = {
     "dbt_incremental": "incremental: dbt build after a 1% increment",
     "dbt_run": "dbt run (models only)",
     "floor": "(b) engine floor",
+    "expert": "(f) expert DuckDB script (raw contract, features, RFM)",
     "pandas": "(c) pandas + pyarrow",
     "polars": "(d) polars lazy",
     "lifetimes": "(e) lifetimes (BTYD only)",

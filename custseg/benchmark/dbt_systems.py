@@ -87,8 +87,10 @@ class DbtRunner:
 
     def db(self, system: str) -> Path:
         """The DuckDB file of a system. The dbt systems share one path: dbt's partial-parse
-        cache is invalidated when the profile (DBT_DUCKDB_PATH) changes."""
-        return self.work / ("floor" if system == "floor" else "dbt") / f"{CATALOG}.duckdb"
+        cache is invalidated when the profile (DBT_DUCKDB_PATH) changes. The floor and the
+        expert leg have their own."""
+        own = system in ("floor", "expert")
+        return self.work / (system if own else "dbt") / f"{CATALOG}.duckdb"
 
     # -- the incremental scenario ------------------------------------------------
 
