@@ -56,8 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="custseg benchmark",
         description=(
             "Benchmark the dbt project against its engine floor (compiled SQL in DuckDB), "
-            "pandas, polars and lifetimes on the same Parquet files; every output is checked "
-            "against the project's."
+            "an expert's hand-written DuckDB script, pandas, polars and lifetimes on the same "
+            "Parquet files; every output is checked against the project's."
         ),
     )
     source = parser.add_mutually_exclusive_group(required=True)

@@ -751,8 +751,8 @@ def compare_full(expert_db: Path, reference_db: Path) -> dict[str, int]:
 
 
 def _expert_main(argv: Sequence[str]) -> int:
-    """Timed process (f): the expert script, then (untimed, outside the measurement) nothing
-    else; the caller reads its DuckDB file."""
+    """Timed process (f): the expert script into a fresh DuckDB file; the caller reads and
+    checks that file after the measurement."""
     parser = argparse.ArgumentParser(prog="benchmark _expert")
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--seeds-dir", type=Path, required=True)
